@@ -1,0 +1,127 @@
+"""`check`: run the Schemathesis phase and the model-driven sequences against one target, into one report."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from esign_contracts.contracts.credentials import UsageError, from_environment
+from esign_contracts.contracts.credentials import secrets as secret_strings
+from esign_contracts.contracts.oracle import Oracle
+from esign_contracts.contracts.report import Report
+from esign_contracts.contracts.stateful import run_sequences
+from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
+from esign_contracts.contracts.target import HttpTarget, MockTarget, Target
+from esign_contracts.mocks import Mock, WSGIApp, provider_class
+from esign_contracts.mocks.provider import UnknownProvider
+from esign_contracts.specs import load_contract
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much a run may do; the defaults keep a run against 127.0.0.1 well under a minute."""
+
+    examples: int = 20  # Schemathesis examples per operation and mode
+    sequences: int = 30  # Hypothesis state machine examples
+    steps: int = 50  # steps per sequence
+
+
+def _check_url(base_url: str) -> None:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"--base-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {base_url!r}")
+
+
+def check(
+    provider: str,
+    base_url: str | None = None,
+    *,
+    seed: int = 0,
+    budget: Budget = Budget(),
+    env: dict[str, str] | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> Report:
+    """Check a server (or, with no URL, the built-in mock) against the provider's contract."""
+    try:
+        provider_class(provider)
+    except UnknownProvider as exc:
+        raise UsageError(str(exc)) from exc
+    contract = load_contract(provider)
+    reproduce = (
+        f"esign-contracts check {provider}" + (f" --base-url {base_url}" if base_url else "") + f" --seed {seed}"
+    )
+    target: Target
+    if base_url:
+        _check_url(base_url)
+        credentials = from_environment(provider, env)
+        target = HttpTarget(base_url, contract.base_path)
+        schema = load_schema(contract, base_url=base_url.rstrip("/"), basic=credentials.get("basicAuth"), app=None)
+    else:
+        mock = Mock(provider, seed=seed)
+        credentials = mock.credentials
+        target = MockTarget(mock)
+        schema = load_schema(
+            contract,
+            base_url=IN_PROCESS_BASE + contract.base_path,
+            basic=credentials.get("basicAuth"),
+            app=WSGIApp([mock]),
+        )
+    report = Report(provider, target.label, seed, secrets=secret_strings(credentials))
+    oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
+
+    progress("schemathesis: positive and negative data per operation")
+    before = report.requests_sent
+    run_operations(
+        contract,
+        schema,
+        report,
+        seed=seed,
+        examples=budget.examples,
+        reproduce=reproduce,
+        on_progress=lambda step: progress(f"schemathesis: {step}"),
+    )
+    report.phases.append(
+        f"schemathesis: {len(contract.operations)} operations, {report.requests_sent - before} requests"
+    )
+
+    progress("model: documented sequences")
+    before = report.requests_sent
+    sequences = run_sequences(
+        oracle, seed=seed, examples=budget.sequences, steps=budget.steps, run_token=f"ec{secrets.token_hex(4)}"
+    )
+    report.phases.append(
+        f"model: {budget.sequences} sequences of up to {budget.steps} steps, {report.requests_sent - before} requests"
+    )
+    _clean_up(oracle, sequences.known)
+    return report
+
+
+def _clean_up(oracle: Oracle, known: object) -> None:
+    """Delete what the run created and the model still holds, judged like every other request."""
+    for operation in oracle.contract.operations:
+        if operation.method != "DELETE" or len(operation.path_parameters) != 1:
+            continue
+        name = operation.path_parameters[0]
+        for value in oracle.model.live_identifiers(name):
+            path = operation.path.replace("{" + name + "}", value)
+            oracle.exchange(oracle.request("DELETE", path))
+
+
+class Progress:
+    """One updating line on a terminal; nothing when output is not a terminal."""
+
+    def __init__(self, stream: object = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()  # type: ignore[union-attr]
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            self.stream.write(f"\r\033[K{message[:100]}")  # type: ignore[union-attr]
+            self.stream.flush()  # type: ignore[union-attr]
+
+    def done(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K")  # type: ignore[union-attr]

@@ -1,0 +1,81 @@
+"""The `esign-contracts` command: `check PROVIDER [--base-url URL]` and `serve PROVIDER [--port N]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from esign_contracts.specs.providers import PROVIDER_MODULES
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="esign-contracts", description="Contract checks and stateful mocks for e-signature APIs."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="check a server (default: the built-in mock) against the contract")
+    check.add_argument("provider", choices=sorted(PROVIDER_MODULES))
+    check.add_argument("--base-url", help="the server's base URL, e.g. http://127.0.0.1:8000/v1 (credentials from env)")
+    check.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
+    check.add_argument("--junit-xml", type=Path, help="write a JUnit XML report to this path")
+    check.add_argument("--examples", type=int, default=None, help="Schemathesis examples per operation and mode")
+    check.add_argument("--sequences", type=int, default=None, help="state machine sequences to run")
+    serve = commands.add_parser("serve", help="serve the mock over HTTP until Ctrl-C")
+    serve.add_argument("provider", choices=sorted(PROVIDER_MODULES))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from esign_contracts.contracts.check import Budget, Progress, check
+    from esign_contracts.contracts.credentials import UsageError
+
+    defaults = Budget()
+    budget = Budget(
+        examples=args.examples if args.examples is not None else defaults.examples,
+        sequences=args.sequences if args.sequences is not None else defaults.sequences,
+    )
+    if budget.examples < 1 or budget.sequences < 1:
+        print("esign-contracts: --examples and --sequences must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    progress = Progress()
+    try:
+        report = check(args.provider, args.base_url, seed=args.seed, budget=budget, progress=progress)
+    except UsageError as exc:
+        progress.done()
+        print(f"esign-contracts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    progress.done()
+    print(report.render())
+    if args.junit_xml:
+        try:
+            args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")
+        except OSError as exc:
+            print(f"esign-contracts: cannot write --junit-xml {args.junit_xml}: {exc.strerror}", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_OK if report.ok else EXIT_VIOLATIONS
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from esign_contracts.contracts.serve import serve
+    from esign_contracts.mocks import Mock
+
+    try:
+        serve([Mock(args.provider)], args.host, args.port)
+    except OSError as exc:
+        print(f"esign-contracts: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return _check(args) if args.command == "check" else _serve(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

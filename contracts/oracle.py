@@ -1,0 +1,133 @@
+"""The model as oracle: follow a target with a shadow model and judge every answer against it."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from esign_contracts.contracts.conformance import first_difference, response_problems
+from esign_contracts.contracts.credentials import authorize, curl_auth
+from esign_contracts.contracts.report import Finding, Report
+from esign_contracts.contracts.target import Target, TargetError
+from esign_contracts.mocks import Engine, Evaluation, Request, Response, provider_class
+from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
+from esign_contracts.mocks.routing import Route
+
+TRACE_LENGTH = 12
+
+
+class Oracle:
+    """Sends requests to a target, predicts each answer with the model, and reports what disagrees."""
+
+    def __init__(
+        self, provider: str, target: Target, credentials: dict[str, Any], report: Report, reproduce: str = ""
+    ) -> None:
+        self.model = provider_class(provider)()
+        self.engine = Engine(self.model, credentials=credentials)
+        self.contract = self.engine.contract
+        self.target = target
+        self.credentials = credentials
+        self.report = report
+        self.reproduce = reproduce
+        self.trace: list[str] = []
+
+    def start_sequence(self) -> None:
+        self.trace = []
+
+    def request(
+        self, method: str, path: str, *, body: bytes = b"", content_type: str | None = None, authorized: bool = True
+    ) -> Request:
+        """A request to `path` (relative to the spec's server URL), with credentials unless told otherwise."""
+        request = Request.from_url(method, self.contract.base_path + path, body=body)
+        if content_type:
+            request.headers["Content-Type"] = content_type
+        route = self.engine.router.find(request.method, request.path)
+        if authorized and isinstance(route, Route):
+            authorize(request, self.contract, self.credentials, route.operation.security)
+        return request
+
+    def exchange(self, request: Request) -> Response | None:
+        """Send one request, judge the answer, and keep the model in step with the target."""
+        evaluation = self.engine.evaluate(request)
+        expected = evaluation.expected(self.contract)
+        try:
+            response = self.target.send(request)
+        except TargetError as exc:
+            self._find(evaluation, "no answer", "the target answers every request", expected.describe(), str(exc))
+            return None
+        self.report.requests_sent += 1
+        self.trace.append(f"{request.method} {request.path} → {response.status}")
+        self.trace = self.trace[-TRACE_LENGTH:]
+        self.judge(evaluation, response)
+        return response
+
+    def judge(self, evaluation: Evaluation, response: Response) -> None:
+        expected = evaluation.expected(self.contract)
+        received = _excerpt(response)
+        if not expected.accepts(response.status):
+            rules = (
+                "; ".join(r.rule for r in expected.failures) or "every documented rule holds, so the request succeeds"
+            )
+            check = "server error" if response.status >= 500 else "status"
+            self._find(evaluation, check, rules, expected.describe(), received)
+            return
+        if not isinstance(evaluation.route, Route):
+            return
+        operation = evaluation.route.operation
+        problems, body = response_problems(self.contract, operation, response)
+        for problem in problems:
+            self._find(
+                evaluation, "response schema", f"the documented {response.status} response", operation.pointer, problem
+            )
+        if not (expected.succeeds and 200 <= response.status < 300) or problems:
+            return
+        try:
+            reply = self.engine.commit(evaluation, ShadowIds(body))
+        except MissingIdentifier as exc:
+            self._find(
+                evaluation, "response schema", "the answer carries the new identifier", operation.pointer, str(exc)
+            )
+            return
+        difference = first_difference(reply.body, body, self.model.compared_fields, self.model.compared_lists)
+        if difference:
+            self._find(
+                evaluation,
+                "model",
+                "the answer reflects the documented effects so far",
+                "a body that agrees with the model",
+                difference,
+            )
+
+    def _find(self, evaluation: Evaluation, check: str, rule: str, expected: str, received: str) -> None:
+        operation = evaluation.route.operation if isinstance(evaluation.route, Route) else None
+        self.report.add(
+            Finding(
+                check=check,
+                operation=evaluation.operation_id,
+                rule=rule,
+                source=operation.source if operation else self.contract.source,
+                request=evaluation.request.describe(),
+                expected=expected,
+                received=received,
+                reproduce=self._reproduce(evaluation.request),
+                trace=tuple(self.trace[:-1]),
+            )
+        )
+
+    def _reproduce(self, request: Request) -> str:
+        if not self.target.remote:
+            return self.reproduce
+        url = self.target.url_for(request.path)  # type: ignore[attr-defined]
+        parts = ["curl", "-X", request.method, url]
+        for name, value in request.redacted_headers().items():
+            if value != "[redacted]":
+                parts += ["-H", f"{name}: {value}"]
+        if request.body and request.media_type == "application/json":
+            parts += ["--data-binary", request.body.decode("utf-8", "replace")]
+        curl = " ".join(shlex.quote(p) for p in parts) + curl_auth(self.model.name, request)
+        return f"{self.reproduce}\n              {curl}" if self.reproduce else curl
+
+
+def _excerpt(response: Response, limit: int = 240) -> str:
+    text = response.body[:limit].decode("utf-8", "replace")
+    return f"{response.status} {text}{'…' if len(response.body) > limit else ''}"

@@ -1,0 +1,188 @@
+"""The one core handler: route, authenticate, validate, evaluate preconditions, apply, render, journal."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from esign_contracts.mocks.auth import AuthProblem, authenticate
+from esign_contracts.mocks.http import Request, Response
+from esign_contracts.mocks.ids import IdSource, RandomIds
+from esign_contracts.mocks.journal import Journal, Violation
+from esign_contracts.mocks.outcome import Expected, Reason
+from esign_contracts.mocks.provider import Call, Provider, Reply
+from esign_contracts.mocks.routing import NoRoute, Route, Router
+from esign_contracts.mocks.validation import Parsed, Problem, validate
+from esign_contracts.specs import Contract, Precondition, load_contract
+from esign_contracts.specs.contract import status_text
+
+RULE_HEADER = "X-Esign-Contracts-Rule"
+
+
+@dataclass
+class Evaluation:
+    """Everything the docs say about one request in the model's current state, before any effect."""
+
+    request: Request
+    route: Route | NoRoute
+    auth: AuthProblem | None = None
+    problems: tuple[Problem, ...] = ()
+    unmet: tuple[Precondition, ...] = ()
+    parsed: Parsed | None = None
+
+    @property
+    def operation_id(self) -> str:
+        return self.route.operation.id if isinstance(self.route, Route) else "(no documented operation)"
+
+    def expected(self, contract: Contract) -> Expected:
+        if isinstance(self.route, NoRoute):
+            detail = self.route.message(self.request.method, self.request.path)
+            return Expected(
+                failures=(Reason("documented operation", self.route.status, False, contract.source, detail),)
+            )
+        operation = self.route.operation
+        if self.auth is not None:
+            return Expected(failures=(Reason("credentials", 401, False, "security scheme", self.auth.detail),))
+        failures = [
+            Reason(p.rule, p.status, operation.documents(p.status), operation.source, str(p)) for p in self.problems
+        ]
+        failures += [Reason(p.rule, p.status, p.documented, p.source) for p in self.unmet]
+        success = frozenset(s for s in operation.statuses if 200 <= s < 300)
+        return Expected(success=success, failures=tuple(failures))
+
+
+class Engine:
+    """A provider model behind its spec. Used as the mock (`handle`) and by the oracle (`evaluate` + `commit`)."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        credentials: dict[str, Any] | None = None,
+        ids: IdSource | None = None,
+    ) -> None:
+        self.provider = provider
+        self.contract = load_contract(provider.spec)
+        self.router = Router(self.contract)
+        self.credentials = {**provider.default_credentials, **(credentials or {})}
+        self.ids: IdSource = ids or RandomIds()
+        self.journal = Journal()
+        self.lock = threading.RLock()
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    def call_for(self, evaluation: Evaluation, ids: IdSource | None = None) -> Call:
+        route, parsed = evaluation.route, evaluation.parsed
+        assert isinstance(route, Route) and parsed is not None
+        return Call(route.operation, evaluation.request, parsed.params, parsed.query, parsed.body, parsed.files, ids)
+
+    def evaluate(self, request: Request) -> Evaluation:
+        route = self.router.find(request.method, request.path)
+        if isinstance(route, NoRoute):
+            return Evaluation(request, route)
+        operation = route.operation
+        auth = authenticate(request, self.contract.security_schemes(), operation.security, self.credentials)
+        parsed, problems = validate(self.contract, operation, request, route.params)
+        call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
+        unmet = tuple(p for p in operation.preconditions if not self._holds(p, call))
+        return Evaluation(request, route, auth, tuple(problems), unmet, parsed)
+
+    def _holds(self, rule: Precondition, call: Call) -> bool:
+        try:
+            return self.provider.holds(rule.id, call)
+        except (TypeError, KeyError, AttributeError, ValueError):
+            # A body that broke the schema can leave a rule nothing to judge; the schema problem decides.
+            return True
+
+    def commit(self, evaluation: Evaluation, ids: IdSource | None = None) -> Reply:
+        """Apply the documented effect of a request every rule allowed."""
+        return self.provider.apply(self.call_for(evaluation, ids or self.ids))
+
+    def handle(self, request: Request) -> Response:
+        """Answer as the provider would, and journal what happened."""
+        with self.lock:
+            evaluation = self.evaluate(request)
+            return self._answer(evaluation)
+
+    def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
+        return Violation(
+            provider=self.name,
+            operation=evaluation.operation_id,
+            rule=rule,
+            source=source,
+            received=evaluation.request.describe(),
+            detail=detail,
+            spec_pointer=pointer,
+        )
+
+    def _error(self, status: int, message: str, rule: str, headers: dict[str, str] | None = None) -> Response:
+        return Response.json(status, self.provider.error_body(status, message), {RULE_HEADER: rule, **(headers or {})})
+
+    def _record(
+        self,
+        evaluation: Evaluation,
+        status: int,
+        outcome: str,
+        rule: str = "",
+        message: str = "",
+        violations: tuple[Violation, ...] = (),
+    ) -> None:
+        self.journal.record(
+            provider=self.name,
+            operation=evaluation.operation_id,
+            method=evaluation.request.method,
+            path=evaluation.request.path,
+            status=status,
+            outcome=outcome,
+            rule=rule,
+            message=message,
+            violations=violations,
+        )
+
+    def _answer(self, evaluation: Evaluation) -> Response:
+        route = evaluation.route
+        if isinstance(route, NoRoute):
+            message = route.message(evaluation.request.method, evaluation.request.path)
+            violation = self._violation(evaluation, "documented operation", self.contract.source, message)
+            self._record(evaluation, route.status, "unrouted", "documented operation", message, (violation,))
+            extra = {"Allow": ", ".join(route.allowed)} if route.allowed else {}
+            return self._error(route.status, message, "documented operation", extra)
+        operation = route.operation
+        if evaluation.auth is not None:
+            auth = evaluation.auth
+            found = (
+                (
+                    self._violation(
+                        evaluation, "credentials", "security scheme", auth.detail, "/components/securitySchemes"
+                    ),
+                )
+                if auth.missing
+                else ()
+            )
+            self._record(evaluation, 401, "unauthenticated", "credentials", auth.detail, found)
+            challenge = {"WWW-Authenticate": 'Basic realm="api"' if auth.scheme == "basic" else "Bearer"}
+            return self._error(401, "Unauthorized", "credentials", challenge)
+        if evaluation.problems:
+            found = tuple(
+                self._violation(evaluation, p.rule, operation.source, f"{p.location}: {p.detail}", p.spec_pointer)
+                for p in evaluation.problems
+            )
+            first = evaluation.problems[0]
+            self._record(evaluation, first.status, "violation", first.rule, str(first), found)
+            words = status_text(operation, self.contract, first.status) or "Wrong parameter"
+            return self._error(first.status, f"{words}: {first}", first.rule)
+        if evaluation.unmet:
+            rule = evaluation.unmet[0]
+            self._record(evaluation, rule.status, "refused", rule.id, rule.rule)
+            return self._error(rule.status, rule.rule, rule.id)
+        reply = self.commit(evaluation)
+        self._record(evaluation, reply.status, "ok")
+        return render(reply)
+
+
+def render(reply: Reply) -> Response:
+    if isinstance(reply.body, bytes):
+        return Response(reply.status, reply.body, dict(reply.headers))
+    return Response.json(reply.status, reply.body, reply.headers)

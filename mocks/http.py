@@ -1,0 +1,83 @@
+"""The neutral request and response every adapter converts to and from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from requests.structures import CaseInsensitiveDict
+
+SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
+
+
+def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
+    return CaseInsensitiveDict(dict(items.items() if isinstance(items, Mapping) else items or []))
+
+
+@dataclass
+class Request:
+    """An HTTP request as the core sees it: path relative to the host, raw body."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    body: bytes = b""
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body: bytes | str | None = None,
+    ) -> Request:
+        parts = urlsplit(url)
+        raw = body.encode("utf-8") if isinstance(body, str) else (body or b"")
+        return cls(
+            method=method.upper(),
+            path=parts.path or "/",
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=_headers(headers),
+            body=raw,
+        )
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+    def redacted_headers(self) -> dict[str, str]:
+        """Headers fit for a report: credentials replaced."""
+        return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in self.headers.items()}
+
+    def describe(self, limit: int = 300) -> str:
+        """One line for a report: method, path and the start of the body, no credentials."""
+        if not self.body:
+            return f"{self.method} {self.path}"
+        if "json" not in self.media_type and self.media_type != "application/x-www-form-urlencoded":
+            return f"{self.method} {self.path} body=<{self.media_type or 'no content type'}, {len(self.body)} bytes>"
+        text = self.body[:limit].decode("utf-8", "replace")
+        return f"{self.method} {self.path} body={text}{'…' if len(self.body) > limit else ''}"
+
+
+@dataclass
+class Response:
+    """An HTTP response from the core, before an adapter serialises it."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
+        return cls(
+            status=status,
+            body=json.dumps(payload, separators=(",", ":")).encode("utf-8"),
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+
+    def payload(self) -> Any:
+        return json.loads(self.body) if self.body else None

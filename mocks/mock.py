@@ -1,0 +1,108 @@
+"""A provider's mock as a user holds it: the engine, its control actions, its journal and violations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from esign_contracts.mocks.engine import Engine
+from esign_contracts.mocks.http import Request, Response
+from esign_contracts.mocks.ids import RandomIds
+from esign_contracts.mocks.journal import Journal, Violation
+from esign_contracts.mocks.provider import Provider, UnknownProvider, registered
+from esign_contracts.specs.providers import PROVIDER_MODULES
+
+
+def provider_class(name: str) -> type[Provider]:
+    module = PROVIDER_MODULES.get(name)
+    if module is None:
+        raise UnknownProvider(f"unknown provider {name!r}; known providers: {', '.join(sorted(PROVIDER_MODULES))}")
+    importlib.import_module(module)
+    return registered()[name]
+
+
+class Controls:
+    """The model's control actions, run under the engine's lock and journaled."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __dir__(self) -> list[str]:
+        return list(self._engine.provider.controls)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        provider = self._engine.provider
+        if name not in provider.controls:
+            raise AttributeError(
+                f"{provider.name} has no control action {name!r}; available: {', '.join(provider.controls)}"
+            )
+        action = getattr(provider, name)
+
+        @functools.wraps(action)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._engine.lock:
+                result = action(*args, **kwargs)
+                self._engine.journal.record(
+                    provider=provider.name,
+                    operation=f"control.{name}",
+                    method="CONTROL",
+                    path=" ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())]),
+                    status=0,
+                    outcome="control",
+                )
+                return result
+
+        return run
+
+
+class Mock:
+    """A stateful fake of one provider, independent of any transport."""
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        credentials: dict[str, Any] | None = None,
+        seed: int | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        model = provider_class(provider)(clock=clock)
+        self.engine = Engine(model, credentials=credentials, ids=RandomIds(seed))
+        self.control = Controls(self.engine)
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    @property
+    def model(self) -> Provider:
+        """The model's state, for reading. Change it through `control`, so the journal sees it."""
+        return self.engine.provider
+
+    @property
+    def base_url(self) -> str:
+        return self.engine.contract.base_url
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return self.engine.credentials
+
+    @property
+    def journal(self) -> Journal:
+        return self.engine.journal
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self.engine.journal.violations
+
+    def handle(self, request: Request) -> Response:
+        return self.engine.handle(request)
+
+    def reset(self) -> None:
+        """Forget all state and the journal."""
+        with self.engine.lock:
+            self.engine.provider.reset()
+            self.engine.journal.clear()

@@ -1,0 +1,142 @@
+"""The base of every provider model: its state, its rules by id, its effects by operationId."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from esign_contracts.mocks.http import Request
+from esign_contracts.mocks.ids import IdSource
+from esign_contracts.specs import Operation
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Call:
+    """A request that passed routing, auth and validation, as a model method sees it."""
+
+    operation: Operation
+    request: Request
+    params: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+    files: dict[str, Any]
+    ids: IdSource | None = None
+
+    def new_id(self, resource: str) -> str:
+        """An identifier for a resource this call creates: made by the mock, read from the target by the oracle."""
+        if self.ids is None:
+            raise RuntimeError(f"{self.operation.id} creates a {resource} but no identifier source was given")
+        return self.ids(self.operation, resource)
+
+    def field(self, name: str, default: Any = None) -> Any:
+        return self.body.get(name, default) if isinstance(self.body, dict) else default
+
+
+@dataclass
+class Reply:
+    """What an effect answers: a status, a JSON-able body (or bytes), extra headers."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def precondition(rule_id: str) -> Callable[[F], F]:
+    """Mark a model method as the implementation of the spec's `x-preconditions` id."""
+
+    def mark(fn: F) -> F:
+        fn._esign_precondition = rule_id  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def effect(operation_id: str) -> Callable[[F], F]:
+    """Mark a model method as the documented effect of a successful `operationId`."""
+
+    def mark(fn: F) -> F:
+        fn._esign_effect = operation_id  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def control(fn: F) -> F:
+    """Mark a model method as a control action: a transition the public API cannot make."""
+    fn._esign_control = True  # type: ignore[attr-defined]
+    return fn
+
+
+class UnknownProvider(LookupError):
+    pass
+
+
+class ControlError(ValueError):
+    """A control action named something the model does not have."""
+
+
+_REGISTRY: dict[str, type[Provider]] = {}
+
+
+class Provider:
+    """One provider's documented behaviour. Subclasses declare `name=` and `spec=` and mark their methods."""
+
+    name: ClassVar[str]
+    spec: ClassVar[str]
+    default_credentials: ClassVar[dict[str, Any]] = {}
+    preconditions: ClassVar[dict[str, str]]
+    effects: ClassVar[dict[str, str]]
+    controls: ClassVar[tuple[str, ...]]
+
+    def __init_subclass__(cls, *, name: str, spec: str, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if name in _REGISTRY and _REGISTRY[name].__qualname__ != cls.__qualname__:
+            raise TypeError(
+                f"provider name {name!r} is taken by {_REGISTRY[name].__module__}.{_REGISTRY[name].__qualname__}"
+            )
+        cls.name, cls.spec = name, spec
+        cls.preconditions, cls.effects, controls = {}, {}, []
+        for attr in dir(cls):
+            member = getattr(cls, attr, None)
+            if hasattr(member, "_esign_precondition"):
+                cls.preconditions[member._esign_precondition] = attr
+            if hasattr(member, "_esign_effect"):
+                cls.effects[member._esign_effect] = attr
+            if any(getattr(base.__dict__.get(attr), "_esign_control", False) for base in cls.__mro__):
+                controls.append(attr)
+        cls.controls = tuple(sorted(controls))
+        _REGISTRY[name] = cls
+
+    def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.reset()
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    @control
+    def reset(self) -> None:
+        """Forget all state."""
+        raise NotImplementedError
+
+    def error_body(self, status: int, message: str) -> Any:
+        """The body of an error answer; the docs rarely give one, so a model says what it assumes."""
+        return {"message": message}
+
+    def live_identifiers(self, parameter: str) -> list[str]:
+        """Identifiers of resources that exist now, for the path parameter `parameter` (for clean-up)."""
+        return []
+
+    def holds(self, rule_id: str, call: Call) -> bool:
+        return bool(getattr(self, self.preconditions[rule_id])(call))
+
+    def apply(self, call: Call) -> Reply:
+        return getattr(self, self.effects[call.operation.id])(call)
+
+
+def registered() -> dict[str, type[Provider]]:
+    return dict(_REGISTRY)

@@ -1,0 +1,91 @@
+"""Find the documented operation a request is for, from the spec's path templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from esign_contracts.specs import Contract, Operation
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: Operation
+    params: dict[str, str]
+
+
+@dataclass(frozen=True)
+class NoRoute:
+    """Why no operation matched: 404 for an unknown path, 405 for a known path with another method."""
+
+    status: int
+    allowed: tuple[str, ...]
+    nearest: tuple[Operation, ...]
+
+    def message(self, method: str, path: str) -> str:
+        if self.status == 405:
+            return f"{method} is not documented for {path}; documented methods: {', '.join(self.allowed)}"
+        near = "; ".join(f"{op.method} {op.path} ({op.id})" for op in self.nearest)
+        return f"{method} {path} matches no documented operation; nearest: {near}"
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.strip("/").split("/") if s != ""]
+
+
+def _is_param(segment: str) -> bool:
+    return segment.startswith("{") and segment.endswith("}")
+
+
+class Router:
+    """Matches paths segment by segment; literal segments win over parameters."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.base = _segments(contract.base_path)
+        self._templates = [(op, _segments(op.path)) for op in contract.operations]
+
+    def relative(self, path: str) -> list[str] | None:
+        segments = _segments(path)
+        if segments[: len(self.base)] != self.base:
+            return None
+        return segments[len(self.base) :]
+
+    def _match(self, template: list[str], segments: list[str]) -> dict[str, str] | None:
+        if len(template) != len(segments):
+            return None
+        params = {}
+        for want, got in zip(template, segments, strict=True):
+            if _is_param(want):
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+    def find(self, method: str, path: str) -> Route | NoRoute:
+        segments = self.relative(path)
+        if segments is None:
+            return NoRoute(404, (), self.nearest([]))
+        candidates = []
+        for op, template in self._templates:
+            params = self._match(template, segments)
+            if params is not None:
+                literal = sum(not _is_param(s) for s in template)
+                candidates.append((literal, op, params))
+        for_method = sorted((c for c in candidates if c[1].method == method), key=lambda c: -c[0])
+        if for_method:
+            return Route(for_method[0][1], for_method[0][2])
+        if candidates:
+            best = max(c[0] for c in candidates)
+            allowed = tuple(sorted({c[1].method for c in candidates if c[0] == best}))
+            return NoRoute(405, allowed, tuple(c[1] for c in candidates if c[0] == best))
+        return NoRoute(404, (), self.nearest(segments, method))
+
+    def nearest(self, segments: list[str], method: str = "", limit: int = 3) -> tuple[Operation, ...]:
+        def score(item: tuple[Operation, list[str]]) -> tuple[float, int]:
+            op, template = item
+            same = sum(1 for want, got in zip(template, segments, strict=False) if want == got or _is_param(want))
+            size = max(len(template), len(segments), 1)
+            return (same / size - abs(len(template) - len(segments)) * 0.1, op.method == method)
+
+        ranked = sorted(self._templates, key=score, reverse=True)
+        return tuple(op for op, _ in ranked[:limit])

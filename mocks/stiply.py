@@ -1,0 +1,472 @@
+"""Stiply API v1 as a state machine: sign requests, their signers, terms and documents.
+
+Every rule here is declared in specs/stiply.yaml (x-preconditions); this module only implements
+them. Behaviour the docs leave open is marked "assumption" and listed in the spec's x-assumptions.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
+
+NEVER = "0000-00-00 00:00:00"  # the docs' timestamp for "not yet"
+TAG_FIELD_SIZE = {"signature": (250, 125), "text": (230, 20)}  # assumption: the documented example sizes
+
+
+def stamp(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S%z") if moment else NEVER
+
+
+def term_end(start: dt.datetime, code: str) -> dt.datetime:
+    """1d = 1 day, 2w = 2 weeks, 3m = 3 months (docs: Create sign request > term)."""
+    amount, unit = int(code[:-1]), code[-1]
+    if unit == "d":
+        return start + dt.timedelta(days=amount)
+    if unit == "w":
+        return start + dt.timedelta(weeks=amount)
+    month = start.month - 1 + amount
+    year, month = start.year + month // 12, month % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass
+class Term:
+    code: str
+    created_at: dt.datetime
+    expires: dt.datetime | None = None
+    expired: bool = False
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "term_code": self.code,
+            "term_expired": int(self.expired),
+            "term_expires": stamp(self.expires),
+            "created_at": stamp(self.created_at),
+        }
+
+
+@dataclass
+class Signer:
+    key: str
+    email: str
+    order: int
+    created_at: dt.datetime
+    language: str = "nl"  # assumption: the sender's account language
+    phone: int | None = None
+    auth_method: str | None = None
+    role: str = ""
+    invitation_method: str | None = None
+    message: str | None = None
+    emandate: Any = field(default_factory=list)
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    progresses: list[dict[str, Any]] = field(default_factory=list)
+    sign_url: str | None = None
+    signed: bool = False
+    updated_at: dt.datetime | None = None
+
+    @property
+    def must_sign(self) -> bool:
+        return self.role != "cc"
+
+    def summary(self) -> dict[str, Any]:
+        """A signer as listed inside a sign request (docs: Send sign request > Response)."""
+        return {
+            "key": self.key,
+            "email": self.email,
+            "name": None,
+            "order": None,
+            "phone": self.phone,
+            "auth_method": self.auth_method,
+            "created_at": stamp(self.created_at),
+            "updated_at": stamp(self.updated_at or self.created_at),
+            "sign_url": self.sign_url,
+            "signer_progresses": list(self.progresses),
+        }
+
+    def render(self) -> dict[str, Any]:
+        """A signer on its own (docs: Create signer > Response, Get signer > Response)."""
+        return {
+            **self.summary(),
+            "order": self.order,
+            "language": self.language,
+            "role": self.role,
+            "emandate": self.emandate,
+            "fields": list(self.fields),
+        }
+
+
+@dataclass
+class SignRequest:
+    key: str
+    term: Term
+    filename: str
+    file_size: int
+    created_at: dt.datetime
+    doc_name: str = ""
+    message: str = ""
+    comment: str = ""
+    external_key: str = ""
+    call_back_url: str = ""
+    sent_at: dt.datetime | None = None
+    all_signed_at: dt.datetime | None = None
+    signed_hash: str = ""
+    proof_hash: str = ""
+    updated_at: dt.datetime | None = None
+    terms: list[Term] = field(default_factory=list)
+    signers: dict[str, Signer] = field(default_factory=dict)
+
+    @property
+    def sent(self) -> bool:
+        return self.sent_at is not None
+
+    @property
+    def all_signed(self) -> bool:
+        return self.all_signed_at is not None
+
+    def current_signer(self) -> Signer | None:
+        return next((s for s in self.signers.values() if s.must_sign and not s.signed), None)
+
+    def render(self) -> dict[str, Any]:
+        document_stamp = stamp(self.created_at)
+        return {
+            "document": {
+                "name": self.doc_name,
+                "filename": self.filename,
+                "file_size": str(self.file_size),
+                "created_at": document_stamp,
+                "updated_at": document_stamp,
+            },
+            "sign_request": {
+                "key": self.key,
+                "sent": int(self.sent),
+                "sent_at": stamp(self.sent_at),
+                "all_signed": int(self.all_signed),
+                "all_signed_at": stamp(self.all_signed_at),
+                "signed_hash": self.signed_hash,
+                "proof_hash": self.proof_hash,
+                "message": self.message,
+                "comment": self.comment,
+                "external_key": self.external_key,
+                "call_back_url": self.call_back_url,
+                "created_at": document_stamp,
+                "updated_at": stamp(self.updated_at or self.created_at),
+                "terms": [t.render() for t in self.terms],
+                "signers": [s.summary() for s in self.signers.values()],
+            },
+        }
+
+
+def _fields(kind: str, given: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    rendered = []
+    for item in given if isinstance(given, list) else []:
+        width, height = TAG_FIELD_SIZE[kind]
+        rendered.append(
+            {
+                "type": kind,
+                "x": item.get("x", 0),
+                "y": item.get("y", 0),
+                "width": float(item["width"]) if "width" in item else width,
+                "height": height,
+                "page": item.get("page", 1),
+                "created_at": stamp(now),
+                "updated_at": stamp(now),
+            }
+        )
+    return rendered
+
+
+class Stiply(Provider, name="stiply", spec="stiply"):
+    """The Stiply v1 model. Control actions: sign, sign_all, expire_term, reset."""
+
+    default_credentials = {"basicAuth": ("stiply-user", "stiply-password")}
+    # The fields whose values must agree between the model and a target; lists whose length must agree.
+    compared_fields = frozenset(
+        {
+            "key",
+            "sent",
+            "all_signed",
+            "email",
+            "external_key",
+            "term_code",
+            "term_expired",
+            "ping_value",
+            "type",
+            "auth_method",
+            "message",
+        }
+    )
+    compared_lists = frozenset({"signers", "terms", "fields"})
+
+    def reset(self) -> None:
+        self.requests: dict[str, SignRequest] = {}
+
+    def error_body(self, status: int, message: str) -> Any:
+        # assumption error_body: the docs show no error body; this mirrors the success bodies.
+        return {"message": message, "status_code": str(status)}
+
+    def live_identifiers(self, parameter: str) -> list[str]:
+        return list(self.requests) if parameter == "sign_request_key" else []
+
+    # -- lookups -----------------------------------------------------------------------------------
+    def _request(self, call: Call) -> SignRequest | None:
+        return self.requests.get(call.params.get("sign_request_key", ""))
+
+    def _signer(self, call: Call) -> Signer | None:
+        request = self._request(call)
+        return request.signers.get(call.params.get("signer_key", "")) if request else None
+
+    def by_external_key(self, external_key: str) -> SignRequest | None:
+        return next((r for r in self.requests.values() if external_key and r.external_key == external_key), None)
+
+    def _existing(self, key: str) -> SignRequest:
+        if key not in self.requests:
+            raise ControlError(f"stiply has no sign request {key!r}; known: {', '.join(self.requests) or 'none'}")
+        return self.requests[key]
+
+    # -- preconditions (ids from x-preconditions) ---------------------------------------------------
+    @precondition("sign_request_exists")
+    def sign_request_exists(self, call: Call) -> bool:
+        return self._request(call) is not None
+
+    @precondition("not_sent")
+    def not_sent(self, call: Call) -> bool:
+        request = self._request(call)
+        return request is None or not request.sent
+
+    @precondition("is_sent")
+    def is_sent(self, call: Call) -> bool:
+        request = self._request(call)
+        return request is None or request.sent
+
+    @precondition("has_signer_with_signature_field")
+    def has_signer_with_signature_field(self, call: Call) -> bool:
+        request = self._request(call)
+        return request is None or any(f["type"] == "signature" for s in request.signers.values() for f in s.fields)
+
+    @precondition("all_signed")
+    def all_signed(self, call: Call) -> bool:
+        request = self._request(call)
+        return request is None or request.all_signed
+
+    @precondition("term_expired")
+    def term_expired(self, call: Call) -> bool:
+        request = self._request(call)
+        if request is None or not request.sent:
+            return True
+        term = request.terms[-1]
+        return term.expired or (term.expires is not None and term.expires <= self.now())
+
+    @precondition("external_key_exists")
+    def external_key_exists(self, call: Call) -> bool:
+        return self.by_external_key(call.params.get("external_key", "")) is not None
+
+    @precondition("external_key_unique")
+    def external_key_unique(self, call: Call) -> bool:
+        return self.by_external_key(call.field("external_key") or "") is None
+
+    @precondition("signer_exists")
+    def signer_exists(self, call: Call) -> bool:
+        return self._request(call) is None or self._signer(call) is not None
+
+    @precondition("signer_not_signed")
+    def signer_not_signed(self, call: Call) -> bool:
+        signer = self._signer(call)
+        return signer is None or not signer.signed
+
+    # -- effects (operationIds) ---------------------------------------------------------------------
+    @effect("ping")
+    def ping(self, call: Call) -> Reply:
+        return Reply({"ping_value": call.field("ping_value"), "status_code": "200"})
+
+    @effect("createSignRequest")
+    def create_sign_request(self, call: Call) -> Reply:
+        now, upload = self.now(), call.files["file"]
+        term = Term(code=call.field("term"), created_at=now)
+        request = SignRequest(
+            key=call.new_id("sign_request"),
+            term=term,
+            terms=[term],
+            filename=upload.filename,
+            file_size=len(upload.data),
+            created_at=now,
+            **{k: call.field(k) or "" for k in ("doc_name", "message", "comment", "external_key", "call_back_url")},
+        )
+        self.requests[request.key] = request
+        return Reply({"data": request.render()})
+
+    @effect("createSigner")
+    def create_signer(self, call: Call) -> Reply:
+        request, now = self._request(call), self.now()
+        assert request is not None
+        auth_method = call.field("auth_method")
+        signer = Signer(
+            key=call.new_id("signer"),
+            email=call.field("signer_email"),
+            order=len(request.signers),
+            created_at=now,
+            updated_at=now,
+            language=call.field("language", "nl"),
+            auth_method=auth_method,
+            # docs: "Without setting auth_method to sms the phone number will not be saved."
+            phone=int(call.field("cell_phone_number")) if auth_method == "sms" else None,
+            role=call.field("role", ""),
+            invitation_method=call.field("invitation_method"),
+            message=call.field("message"),
+            emandate=call.field("emandate", []),
+            fields=_fields("signature", call.field("signer_signature_fields"), now)
+            + _fields("text", call.field("signer_text_fields"), now),
+        )
+        request.signers[signer.key] = signer
+        request.updated_at = now
+        return Reply({"data": signer.render()})
+
+    def _invite(self, request: SignRequest, action: str) -> None:
+        signer = request.current_signer()
+        if signer is None:
+            return
+        now = self.now()
+        if signer.invitation_method == "custom":
+            # docs: with custom invitation Stiply sends no mail and returns a sign link instead.
+            signer.sign_url = f"https://sign.esign-contracts.invalid/stiply/{signer.key}"
+            return
+        signer.progresses.append(
+            {
+                "action": action,
+                "ip": None,
+                "location": None,
+                "system": None,
+                "value": signer.email,
+                "created_at": stamp(now),
+                "status": None,
+            }
+        )
+
+    @effect("sendSignRequest")
+    def send_sign_request(self, call: Call) -> Reply:
+        request, now = self._request(call), self.now()
+        assert request is not None
+        request.sent_at = request.updated_at = now
+        request.terms[-1].expires = term_end(now, request.terms[-1].code)
+        self._invite(request, "mail_signrequest_sent")
+        return Reply({"data": request.render()})
+
+    @effect("sendReminder")
+    def send_reminder(self, call: Call) -> Reply:
+        request = self._request(call)
+        assert request is not None
+        self._invite(request, "mail_reminder_sent")
+        return Reply({"data": request.render()})
+
+    @effect("extendTerm")
+    def extend_term(self, call: Call) -> Reply:
+        request, now = self._request(call), self.now()
+        assert request is not None
+        request.terms[-1].expired = True
+        code = call.field("term")
+        request.terms.append(Term(code=code, created_at=now, expires=term_end(now, code)))
+        self._invite(request, "mail_term_extended_sent")
+        return Reply({"data": request.render()})
+
+    @effect("getSignRequestKey")
+    def get_sign_request_key(self, call: Call) -> Reply:
+        request = self.by_external_key(call.params["external_key"])
+        assert request is not None
+        return Reply({"key": request.key, "status_code": "200"})
+
+    @effect("getSignRequest")
+    def get_sign_request(self, call: Call) -> Reply:
+        request = self._request(call)
+        assert request is not None
+        return Reply({"data": request.render()})
+
+    @effect("deleteSignRequest")
+    def delete_sign_request(self, call: Call) -> Reply:
+        del self.requests[call.params["sign_request_key"]]
+        return Reply({"message": "Ondertekenverzoek en document succesvol verwijderd.", "status_code": "200"})
+
+    @effect("getSigner")
+    def get_signer(self, call: Call) -> Reply:
+        signer = self._signer(call)
+        assert signer is not None
+        return Reply({"data": [signer.render()]})
+
+    @effect("updateSigner")
+    def update_signer(self, call: Call) -> Reply:
+        signer = self._signer(call)
+        assert signer is not None
+        signer.email, signer.updated_at = call.field("new_email"), self.now()
+        return Reply({"data": [signer.render()]})
+
+    @effect("deleteSigner")
+    def delete_signer(self, call: Call) -> Reply:
+        request = self._request(call)
+        assert request is not None
+        del request.signers[call.params["signer_key"]]
+        return Reply({"message": "Ondertekenaar succesvol verwijderd.", "status_code": "200"})
+
+    def _document(self, call: Call, suffix: str) -> Reply:
+        request = self._request(call)
+        assert request is not None
+        stem = request.filename.rsplit(".", 1)[0]
+        data = f"%PDF-1.4\n% esign-contracts mock: {suffix} of {request.filename}\n%%EOF\n".encode()
+        return Reply(
+            {
+                "file_name": f"{stem}-[{suffix}].pdf",
+                "mimeType": "application/pdf",
+                "file_size": str(len(data)),
+                "hash": hashlib.sha1(data).hexdigest(),
+                "data": base64.b64encode(data).decode("ascii"),
+                "status_code": "200",
+            }
+        )
+
+    @effect("getSignedDocument")
+    def get_signed_document(self, call: Call) -> Reply:
+        return self._document(call, "Ondertekend")
+
+    @effect("getProofDocument")
+    def get_proof_document(self, call: Call) -> Reply:
+        return self._document(call, "Bewijs")
+
+    # -- control: what only a signer in a browser, or time, can do ---------------------------------
+    @control
+    def sign(self, sign_request_key: str, signer_key: str | None = None) -> None:
+        """The current signer (or the named one) signs; the next one is invited; the last completes the request."""
+        request = self._existing(sign_request_key)
+        if not request.sent:
+            raise ControlError(f"sign request {sign_request_key!r} has not been sent; a signer cannot sign it yet")
+        signer = request.signers.get(signer_key) if signer_key else request.current_signer()
+        if signer is None or signer.signed or not signer.must_sign:
+            raise ControlError(f"sign request {sign_request_key!r} has no unsigned signer {signer_key or ''}".rstrip())
+        signer.signed, signer.updated_at = True, self.now()
+        if request.current_signer() is not None:
+            self._invite(request, "mail_signrequest_sent")
+            return
+        now = self.now()
+        request.all_signed_at = request.updated_at = now
+        request.signed_hash = hashlib.sha1(f"signed:{request.key}".encode()).hexdigest()
+        request.proof_hash = hashlib.sha1(f"proof:{request.key}".encode()).hexdigest()
+
+    @control
+    def sign_all(self, sign_request_key: str) -> None:
+        """Every remaining signer signs."""
+        request = self._existing(sign_request_key)
+        if request.current_signer() is None and request.sent and not request.all_signed:
+            raise ControlError(f"sign request {sign_request_key!r} has no signer who must sign")
+        while not request.all_signed:
+            self.sign(sign_request_key)
+
+    @control
+    def expire_term(self, sign_request_key: str) -> None:
+        """The current term runs out (so extend_term can succeed)."""
+        request = self._existing(sign_request_key)
+        if not request.sent:
+            raise ControlError(f"sign request {sign_request_key!r} has not been sent; its term has not started")
+        request.terms[-1].expired = True
+        request.terms[-1].expires = min(request.terms[-1].expires or self.now(), self.now())

@@ -1,0 +1,221 @@
+"""Check a request against its operation's parameters and request body, as the spec declares them."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from esign_contracts.mocks.http import Request
+from esign_contracts.specs import Contract, Operation
+from jsonschema.exceptions import best_match
+from werkzeug.datastructures import MultiDict
+from werkzeug.formparser import FormDataParser
+
+MAX_FORM_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a request breaks the spec: what, where in the request, where in the spec, which status."""
+
+    rule: str
+    location: str
+    detail: str
+    spec_pointer: str
+    status: int
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.detail} (spec: {self.spec_pointer})"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Parsed:
+    """What a valid request carried: path params, query, and the decoded body."""
+
+    params: dict[str, str]
+    query: dict[str, Any]
+    body: Any
+    files: dict[str, Any]
+
+
+def _schema_problem(contract: Contract, pointer: str, instance: Any, location: str, status: int) -> Problem | None:
+    error = best_match(contract.validator(pointer).iter_errors(instance))
+    if error is None:
+        return None
+    where = location + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
+    return Problem("request schema", where, error.message, f"{pointer}{_schema_path(error)}", status)
+
+
+def _schema_path(error: Any) -> str:
+    return "".join(f"/{p}" for p in error.relative_schema_path)
+
+
+def _parameters(contract: Contract, operation: Operation, request: Request, params: dict[str, str]) -> list[Problem]:
+    problems = []
+    for parameter in operation.parameters:
+        place, name = parameter["in"], parameter["name"]
+        if place == "path":
+            value: Any = params.get(name)
+        elif place == "query":
+            values = request.query.get(name)
+            value = values[0] if values else None
+        elif place == "header":
+            value = request.headers.get(name)
+        else:
+            continue
+        if value is None:
+            if parameter.get("required", place == "path"):
+                problems.append(
+                    Problem(
+                        "required parameter",
+                        f"{place} {name}",
+                        "is required",
+                        f"{operation.pointer}/parameters ({place} {name})",
+                        operation.validation_status,
+                    )
+                )
+            continue
+        schema = parameter.get("schema")
+        if schema and not _simple_match(schema, value):
+            error = best_match(contract.validator_for(schema).iter_errors(value))
+            if error is not None:
+                pointer = f"{operation.pointer}/parameters ({place} {name})"
+                problems.append(
+                    Problem("parameter", f"{place} {name}", error.message, pointer, operation.validation_status)
+                )
+    return problems
+
+
+def _simple_match(schema: dict[str, Any], value: str) -> bool:
+    # The common case, a plain non-empty string, without a JSON Schema round trip on every request.
+    return (
+        set(schema) <= {"type", "minLength", "description"}
+        and schema.get("type") == "string"
+        and len(value) >= schema.get("minLength", 0)
+    )
+
+
+def _unsupported_media_status(operation: Operation) -> int:
+    return 415 if operation.documents(415) else operation.validation_status
+
+
+def _parse_form(request: Request) -> tuple[MultiDict, MultiDict]:
+    content_type = request.headers.get("Content-Type", "")
+    mimetype, _, rest = content_type.partition(";")
+    options = {}
+    for item in rest.split(";"):
+        key, _, value = item.strip().partition("=")
+        if key:
+            options[key.lower()] = value.strip('"')
+    parser = FormDataParser(max_content_length=MAX_FORM_BYTES, silent=False)
+    _, form, files = parser.parse(io.BytesIO(request.body), mimetype.strip().lower(), len(request.body), options)
+    return form, files
+
+
+def _file_part_problem(operation: Operation, media: dict[str, Any], name: str, storage: Any) -> Problem | None:
+    encoding = media.get("encoding", {}).get(name, {})
+    accepted = [t.strip().lower() for t in encoding.get("contentType", "").split(",") if t.strip()]
+    extensions = [e.lower() for e in encoding.get("x-file-extensions", [])]
+    if not accepted and not extensions:
+        return None
+    sent_type = (storage.mimetype or "").lower()
+    ending = (storage.filename or "").rsplit(".", 1)[-1].lower() if "." in (storage.filename or "") else ""
+    if sent_type in accepted or ending in extensions:
+        return None
+    return Problem(
+        "file type",
+        f"multipart part {name!r}",
+        f"file {storage.filename!r} of type {sent_type or 'unknown'} is not one of {', '.join(extensions or accepted)}",
+        f"{operation.pointer}/requestBody/content/multipart~1form-data/encoding/{name}",
+        _unsupported_media_status(operation),
+    )
+
+
+def _body(contract: Contract, operation: Operation, request: Request) -> tuple[Any, dict[str, Any], list[Problem]]:
+    spec = operation.raw.get("requestBody")
+    if spec is None:
+        return None, {}, []
+    content = spec.get("content", {})
+    pointer = f"{operation.pointer}/requestBody"
+    if not request.body and request.media_type not in ("multipart/form-data",):
+        if spec.get("required"):
+            return None, {}, [Problem("request body", "body", "is required", pointer, operation.validation_status)]
+        return None, {}, []
+    media_type = request.media_type
+    if media_type not in content:
+        return (
+            None,
+            {},
+            [
+                Problem(
+                    "content type",
+                    "header Content-Type",
+                    f"{media_type or 'none'} is not one of {', '.join(content)}",
+                    f"{pointer}/content",
+                    _unsupported_media_status(operation),
+                )
+            ],
+        )
+    media = content[media_type]
+    schema_pointer = f"{pointer}/content/{media_type.replace('/', '~1')}/schema"
+    files: dict[str, Any] = {}
+    if media_type == "application/json" or media_type.endswith("+json"):
+        try:
+            body = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            return (
+                None,
+                {},
+                [Problem("JSON", "body", f"is not valid JSON ({exc})", schema_pointer, operation.validation_status)],
+            )
+    elif media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        try:
+            form, parts = _parse_form(request)
+        except Exception as exc:  # werkzeug raises several types for a malformed body
+            return (
+                None,
+                {},
+                [
+                    Problem(
+                        "form",
+                        "body",
+                        f"is not a valid {media_type} body ({exc})",
+                        schema_pointer,
+                        operation.validation_status,
+                    )
+                ],
+            )
+        body = {key: form.get(key) for key in form}
+        for name in parts:
+            storage = parts[name]
+            problem = _file_part_problem(operation, media, name, storage)
+            if problem:
+                return None, {}, [problem]
+            files[name] = UploadedFile(storage.filename or name, storage.mimetype or "", storage.read())
+            body[name] = storage.filename or name
+    else:
+        body = request.body
+    if "schema" in media:
+        problem = _schema_problem(contract, schema_pointer, body, "body", operation.validation_status)
+        if problem:
+            return body, files, [problem]
+    return body, files, []
+
+
+def validate(
+    contract: Contract, operation: Operation, request: Request, params: dict[str, str]
+) -> tuple[Parsed, list[Problem]]:
+    """Every way the request breaks the spec (parameters, then body), and what it carried."""
+    problems = _parameters(contract, operation, request, params)
+    body, files, body_problems = _body(contract, operation, request)
+    query = {k: v[0] if len(v) == 1 else v for k, v in request.query.items()}
+    return Parsed(params=params, query=query, body=body, files=files), problems + body_problems

@@ -1,0 +1,219 @@
+"""Read a provider's OpenAPI document into the few facts the mock and the oracle act on."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """A documented rule that must hold before an operation may succeed."""
+
+    id: str
+    rule: str
+    status: int
+    documented: bool
+    source: str
+    assumption: str | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation, as the mock and the oracle need it."""
+
+    id: str
+    method: str
+    path: str
+    source: str
+    statuses: frozenset[int]
+    preconditions: tuple[Precondition, ...]
+    validation_status: int
+    identifiers: dict[str, str]
+    security: tuple[str, ...]
+    parameters: tuple[dict[str, Any], ...]
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [p["name"] for p in self.parameters if p.get("in") == "path"]
+
+    @property
+    def pointer(self) -> str:
+        """Where the operation lives in the spec, as a JSON pointer."""
+        escaped = self.path.replace("~", "~0").replace("/", "~1")
+        return f"/paths/{escaped}/{self.method.lower()}"
+
+    def documents(self, status: int) -> bool:
+        return status in self.statuses
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.method} {self.path})"
+
+
+@dataclass
+class Contract:
+    """A provider's spec: the raw document plus its operations and a validator factory."""
+
+    name: str
+    document: dict[str, Any]
+    operations: tuple[Operation, ...]
+    base_url: str
+    source: str
+
+    @property
+    def base_path(self) -> str:
+        return urlsplit(self.base_url).path.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def operation(self, operation_id: str) -> Operation:
+        for operation in self.operations:
+            if operation.id == operation_id:
+                return operation
+        raise KeyError(f"{self.name} spec has no operation {operation_id!r}")
+
+    @functools.cached_property
+    def _registry(self) -> Registry:
+        resource = Resource.from_contents(self.document, default_specification=DRAFT202012)
+        return Registry().with_resource(self.uri, resource)
+
+    @property
+    def uri(self) -> str:
+        return f"urn:esign-contracts:{self.name}"
+
+    def validator(self, pointer: str) -> Draft202012Validator:
+        """A JSON Schema validator for the schema at `pointer` inside the spec."""
+        return _validator(self, pointer)
+
+    def validator_for(self, schema: dict[str, Any]) -> Draft202012Validator:
+        """A validator for a schema taken out of the spec (its $refs still resolve against the spec)."""
+        cache = self.__dict__.setdefault("_inline_validators", {})
+        key = id(schema)
+        if key not in cache:
+            cache[key] = Draft202012Validator(
+                {"$id": self.uri, **schema}, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+        return cache[key]
+
+    def resolve(self, pointer: str) -> Any:
+        node: Any = self.document
+        for token in pointer.lstrip("/").split("/"):
+            if not token:
+                continue
+            token = token.replace("~1", "/").replace("~0", "~")
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
+
+    def security_schemes(self) -> dict[str, dict[str, Any]]:
+        return self.document.get("components", {}).get("securitySchemes", {})
+
+
+def _validator(contract: Contract, pointer: str) -> Draft202012Validator:
+    cache = contract.__dict__.setdefault("_validators", {})
+    if pointer not in cache:
+        schema = {"$ref": f"{contract.uri}#{pointer}"}
+        cache[pointer] = Draft202012Validator(
+            schema, registry=contract._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+    return cache[pointer]
+
+
+def _preconditions(raw: dict[str, Any], operation_source: str) -> tuple[Precondition, ...]:
+    rules = []
+    for item in raw.get("x-preconditions", []) or []:
+        rules.append(
+            Precondition(
+                id=item["id"],
+                rule=item["rule"],
+                status=int(item["status"]),
+                documented=bool(item.get("documented", True)),
+                source=item.get("x-source", operation_source),
+                assumption=item.get("x-assumption"),
+            )
+        )
+    return tuple(rules)
+
+
+def _security(document: dict[str, Any], raw: dict[str, Any]) -> tuple[str, ...]:
+    requirements = raw.get("security", document.get("security", []))
+    return tuple(name for requirement in requirements for name in requirement)
+
+
+def _deref(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = document
+        for token in node["$ref"].lstrip("#/").split("/"):
+            target = target[token.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def _operations(document: dict[str, Any]) -> tuple[Operation, ...]:
+    operations = []
+    for path, item in document.get("paths", {}).items():
+        for method in HTTP_METHODS:
+            raw = item.get(method)
+            if raw is None:
+                continue
+            source = raw.get("x-source", "")
+            operations.append(
+                Operation(
+                    id=raw["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    source=source,
+                    statuses=frozenset(int(code) for code in raw.get("responses", {}) if str(code).isdigit()),
+                    preconditions=_preconditions(raw, source),
+                    validation_status=int(raw.get("x-validation-status", 400)),
+                    identifiers=dict(raw.get("x-identifiers", {})),
+                    security=_security(document, raw),
+                    parameters=tuple(
+                        _deref(document, p) for p in [*item.get("parameters", []), *raw.get("parameters", [])]
+                    ),
+                    raw=raw,
+                )
+            )
+    return tuple(operations)
+
+
+def _text(source: Any) -> str:
+    return "; ".join(map(str, source)) if isinstance(source, list) else str(source)
+
+
+def status_text(operation: Operation, contract: Contract, status: int) -> str:
+    """The docs' words for a status of an operation ("Wrong parameter"), from the response description."""
+    response = _deref(contract.document, operation.raw.get("responses", {}).get(str(status), {}))
+    return str(response.get("description", "")).split("\n")[0].rstrip(".")
+
+
+def read_document(name: str) -> dict[str, Any]:
+    """The raw YAML of a provider's spec, as shipped in this package."""
+    text = resources.files("esign_contracts.specs").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+@functools.cache
+def load_contract(name: str) -> Contract:
+    """Load `specs/<name>.yaml` once per process."""
+    document = read_document(name)
+    servers = document.get("servers") or [{"url": "/"}]
+    return Contract(
+        name=name,
+        document=document,
+        operations=_operations(document),
+        base_url=servers[0]["url"],
+        source=_text(document.get("x-source", "")),
+    )

@@ -1,0 +1,8 @@
+"""The one registration a provider needs: its name, and the module of its model (its spec is specs/<name>.yaml).
+
+Kept free of imports so that the pytest plugin can list providers without loading anything.
+"""
+
+PROVIDER_MODULES = {
+    "stiply": "esign_contracts.mocks.stiply",
+}
