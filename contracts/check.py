@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from esign_contracts.contracts.credentials import UsageError, from_environment
+from esign_contracts.contracts.credentials import ENVIRONMENT, UsageError, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
+from esign_contracts.contracts.generate import path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
 from esign_contracts.contracts.stateful import run_sequences
 from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
-from esign_contracts.contracts.target import HttpTarget, MockTarget, Target
+from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
 from esign_contracts.mocks import Mock, WSGIApp, provider_class
 from esign_contracts.mocks.provider import UnknownProvider
 from esign_contracts.specs import load_contract
@@ -71,6 +73,8 @@ def check(
         )
     report = Report(provider, target.label, seed, secrets=secret_strings(credentials))
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
+    if target.remote:
+        _preflight(oracle, provider)
 
     progress("schemathesis: positive and negative data per operation")
     before = report.requests_sent
@@ -89,25 +93,60 @@ def check(
 
     progress("model: documented sequences")
     before = report.requests_sent
-    sequences = run_sequences(
+    run_sequences(
         oracle, seed=seed, examples=budget.sequences, steps=budget.steps, run_token=f"ec{secrets.token_hex(4)}"
     )
     report.phases.append(
         f"model: {budget.sequences} sequences of up to {budget.steps} steps, {report.requests_sent - before} requests"
     )
-    _clean_up(oracle, sequences.known)
+    _clean_up(oracle, report)
     return report
 
 
-def _clean_up(oracle: Oracle, known: object) -> None:
-    """Delete what the run created and the model still holds, judged like every other request."""
+def _preflight(oracle: Oracle, provider: str) -> None:
+    """One harmless documented request first, so that a wrong URL or wrong credentials is a usage error."""
+    operation = oracle.contract.operation(oracle.model.preflight)
+    content = (operation.raw.get("requestBody") or {}).get("content", {})
+    media, example = next(
+        ((m, e["value"]) for m, spec in content.items() for e in spec.get("examples", {}).values()), (None, None)
+    )
+    body = json.dumps(example).encode() if example is not None else b""
+    request = oracle.request(operation.method, operation.path, body=body, content_type=media)
+    try:
+        answer = oracle.target.send(request)
+    except TargetError as exc:
+        raise UsageError(f"cannot reach {oracle.target.label}: {exc}") from exc
+    if answer.status in (401, 403):
+        names = ", ".join(n for names in ENVIRONMENT.get(provider, {}).values() for n in names)
+        raise UsageError(
+            f"{oracle.target.label} refused the credentials from {names}: {operation.id} answered {answer.status}"
+        )
+    if answer.status == 404:
+        raise UsageError(
+            f"{operation.id} ({operation.method} {operation.path}) answered 404 at {oracle.target.label}: "
+            f"is the base URL right? The documented one is {oracle.contract.base_url}"
+        )
+
+
+def _clean_up(oracle: Oracle, report: Report) -> None:
+    """Delete what the run created: what the model holds (judged like any request), then what the
+    Schemathesis phase created outside the model's view (not judged: the model never saw it)."""
     for operation in oracle.contract.operations:
         if operation.method != "DELETE" or len(operation.path_parameters) != 1:
             continue
         name = operation.path_parameters[0]
         for value in oracle.model.live_identifiers(name):
-            path = operation.path.replace("{" + name + "}", value)
-            oracle.exchange(oracle.request("DELETE", path))
+            oracle.exchange(oracle.request("DELETE", operation.path.replace("{" + name + "}", value)))
+        for resource, value in report.created:
+            if resource != path_resource(name):
+                continue
+            request = oracle.request("DELETE", operation.path.replace("{" + name + "}", value))
+            try:
+                answer = oracle.target.send(request)
+            except TargetError:
+                answer = None
+            if answer is None or answer.status >= 300 and answer.status != 404:
+                report.not_cleaned.append(f"{resource} {value} ({answer.status if answer else 'no answer'})")
 
 
 class Progress:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jsonschema.exceptions import best_match
+
 from esign_contracts.mocks import Response
 from esign_contracts.specs import Contract, Operation
-from jsonschema.exceptions import best_match
 
 
 def _media(response: Response) -> str:
@@ -63,7 +64,8 @@ def first_difference(
                 found = first_difference(value, target[key], fields, lists, here)
                 if found:
                     return found
-            elif key in fields and str(value) != str(target[key]):
+            elif key in fields and value is not None and str(value) != str(target[key]):
+                # None is what the model does not know (an optional field the client did not send)
                 return f"{here} is {target[key]!r}; the model expects {value!r}"
     elif isinstance(model, list) and isinstance(target, list):
         for index, (mine, theirs) in enumerate(zip(model, target, strict=False)):

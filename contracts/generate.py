@@ -9,10 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from esign_contracts.specs import Contract, Operation
 from hypothesis import strategies as st
 from urllib3 import encode_multipart_formdata
 
+from esign_contracts.specs import Contract, Operation
+
+RECENT = 3  # how many of the newest live resources a step chooses among
 UNKNOWN_ID = "esignContractsUnknown0000000000000000000000000000"
 _TEXT = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=12)
 
@@ -32,9 +34,18 @@ class Known:
         record = {**context, resource: value}
         if record not in self.records.setdefault(resource, []):
             self.records[resource].append(record)
+        self.touch(resource, value)
+
+    def touch(self, resource: str, value: str) -> None:
+        """Move a resource to the front: like a client, the next steps most likely act on what was just used."""
+        records = self.records.get(resource, [])
+        for index, record in enumerate(records):
+            if record[resource] == value:
+                records.append(records.pop(index))
+                return
 
     def newest(self, resource: str) -> list[dict[str, str]]:
-        # Newest first: Hypothesis favours the first choice, and the newest resources are likeliest alive.
+        """Most recently created or used first (Hypothesis favours the first choices)."""
         return list(reversed(self.records.get(resource, [])))
 
     def values(self, resource: str) -> list[str]:
@@ -51,10 +62,24 @@ def pick(draw: Any, items: list[Any]) -> Any:
     return items[index % len(items)] if items else None
 
 
-def path_values(draw: Any, operation: Operation, known: Known) -> dict[str, str]:
-    """Path parameters from one known record (so a signer goes with its own sign request), or unknown ones."""
+def path_values(
+    draw: Any, operation: Operation, known: Known, alive: Callable[[str], list[str]] = lambda _: []
+) -> dict[str, str]:
+    """Path parameters from one known record (so a signer goes with its own sign request), or unknown ones.
+
+    Records the model says still exist come first, so sequences reach deep states more often.
+    """
     names = operation.path_parameters
-    picks = {name: pick(draw, [*known.newest(path_resource(name)), None]) for name in names}
+
+    def ranked(name: str) -> list[Any]:
+        # Like a client, work on the few newest live resources, now and then a deleted one or an unknown one.
+        live = set(alive(name))
+        records = known.newest(path_resource(name))
+        living = [r for r in records if r[path_resource(name)] in live]
+        dead = [r for r in records if r[path_resource(name)] not in live]
+        return living[:RECENT] * RECENT + dead[:1]
+
+    picks = {name: pick(draw, [*ranked(name), None]) for name in names}
     values: dict[str, str] = {}
     for name in reversed(names):  # the deepest parameter first; its record fills the ones above it
         choice = picks[name]
@@ -66,6 +91,8 @@ def path_values(draw: Any, operation: Operation, known: Known) -> dict[str, str]
         for other in names:
             if path_resource(other) in choice and other not in values:
                 values[other] = choice[path_resource(other)]
+    for name, value in values.items():
+        known.touch(path_resource(name), value)
     return values
 
 
@@ -103,7 +130,7 @@ class Bodies:
 
         body = draw(self._strategy(operation, broken)).body
         documented = pick(draw, self._examples(operation))
-        if pick(draw, [False, True]) and documented is not None and not broken:
+        if pick(draw, [True, True, False]) and documented is not None and not broken:
             body = copy.deepcopy(documented)  # the docs' own examples reach the documented flow most directly
         if body is NOT_SET:
             return BodyPlan(b"", None)

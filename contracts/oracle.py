@@ -30,6 +30,7 @@ class Oracle:
         self.report = report
         self.reproduce = reproduce
         self.trace: list[str] = []
+        report.documented |= {(op.id, s) for op in self.contract.operations for s in op.statuses if s != 401}
 
     def start_sequence(self) -> None:
         self.trace = []
@@ -56,6 +57,7 @@ class Oracle:
             self._find(evaluation, "no answer", "the target answers every request", expected.describe(), str(exc))
             return None
         self.report.requests_sent += 1
+        self.report.exercised[(evaluation.operation_id, response.status)] += 1
         self.trace.append(f"{request.method} {request.path} → {response.status}")
         self.trace = self.trace[-TRACE_LENGTH:]
         self.judge(evaluation, response)

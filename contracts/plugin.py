@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
 from esign_contracts.specs.providers import PROVIDER_MODULES
 
 if TYPE_CHECKING:
@@ -35,6 +36,12 @@ def _mock_fixture(provider: str) -> Callable[[pytest.FixtureRequest], Iterator[M
 
         marker = request.node.get_closest_marker(OPTIONS_MARKER)
         options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+        unknown = sorted(set(options) - {"credentials", "seed"})
+        if marker is not None and (marker.args or unknown):
+            raise pytest.UsageError(
+                f"@pytest.mark.{OPTIONS_MARKER} takes only the keyword options credentials= and seed=; "
+                f"got {', '.join([*map(repr, marker.args), *unknown])}"
+            )
         mock = Mock(provider, credentials=options.get("credentials"), seed=options.get("seed"))
         with InProcess([mock]) as adapter:
             mock.responses = adapter.responses  # type: ignore[attr-defined]
@@ -50,7 +57,8 @@ def _mock_fixture(provider: str) -> Callable[[pytest.FixtureRequest], Iterator[M
     fixture.__doc__ = (
         f"The in-process {provider} mock: requests-based calls to its host are answered by the model. "
         "Exposes .control, .journal, .violations, .credentials, .base_url, .responses; fails the test at "
-        "teardown if the client broke the contract."
+        f"teardown if the client broke the contract (opt out with @pytest.mark.{ALLOW_MARKER}; "
+        f"options with @pytest.mark.{OPTIONS_MARKER}(credentials=..., seed=...))."
     )
     return pytest.fixture(name=f"{provider}_mock")(fixture)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
 
 from esign_contracts.contracts.credentials import redact
@@ -52,7 +53,12 @@ class Report:
     findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     requests_sent: int = 0
+    unsent: int = 0  # generated cases the generator could not encode into a request
+    created: list[tuple[str, str]] = field(default_factory=list)  # (resource, id) made outside the model's view
+    not_cleaned: list[str] = field(default_factory=list)
     phases: list[str] = field(default_factory=list)
+    exercised: Counter[tuple[str, int]] = field(default_factory=Counter)  # (operation, status) the model judged
+    documented: set[tuple[str, int]] = field(default_factory=set)
 
     def add(self, finding: Finding) -> None:
         self.findings.setdefault(finding.key, finding)
@@ -70,8 +76,16 @@ class Report:
         lines += [f"  {phase}" for phase in self.phases]
         for finding in self.findings.values():
             lines += ["", finding.render()]
+        if self.not_cleaned:
+            lines += ["", "Created by this run and not deleted:"] + [f"  - {item}" for item in self.not_cleaned]
         if self.skipped:
             lines += ["", "Not exercised against this target:"] + [f"  - {s}" for s in self.skipped]
+        if self.documented:
+            reached = self.documented & set(self.exercised)
+            missing = ", ".join(f"{op} {status}" for op, status in sorted(self.documented - reached))
+            lines += ["", f"Documented statuses reached by the model: {len(reached)} of {len(self.documented)}"]
+            if missing:
+                lines.append(f"  not reached: {missing}")
         verdict = "conformant" if self.ok else f"{len(self.findings)} violation(s)"
         lines += ["", f"{self.requests_sent} requests, {verdict}."]
         return redact("\n".join(lines), self.secrets)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from esign_contracts.contracts.generate import Bodies, Known, path_resource, path_values, pick
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
+
+from esign_contracts.contracts.generate import RECENT, Bodies, Known, path_resource, path_values
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.mocks import ControlError
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.specs import Operation
-from hypothesis import HealthCheck, Phase, settings
-from hypothesis import seed as hypothesis_seed
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+CREATOR_WEIGHT = 3
+MIN_STEPS = 20
 
 
 class Sequences:
@@ -26,7 +30,18 @@ class Sequences:
         self.known = Known()
         self.bodies = Bodies(oracle.contract)
         self.operations = oracle.contract.operations
+        self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
+
+    def linked_creators(self, operation: Operation) -> list[Operation]:
+        """Operations that create under `operation`'s result, following the spec's OpenAPI links."""
+        links = [
+            link.get("operationId")
+            for status, response in operation.raw.get("responses", {}).items()
+            if str(status).startswith("2")
+            for link in (response.get("links") or {}).values()
+        ]
+        return [op for op in self.operations if op.id in links and op.identifiers]
 
     def remember(self, operation: Operation, params: dict[str, str], body: Any) -> None:
         """Record identifiers the target handed out (x-identifiers), with the path they belong under."""
@@ -38,9 +53,10 @@ class Sequences:
             if value:
                 self.known.add(resource, value, {path_resource(k): v for k, v in params.items()})
 
-    def step(self, draw: Any, operation: Operation) -> None:
-        params = path_values(draw, operation, self.known)
-        broken = draw(st.integers(0, 9)) == 0
+    def step(self, draw: Any, operation: Operation, broken: bool | None = None) -> None:
+        params = path_values(draw, operation, self.known, self.oracle.model.live_identifiers)
+        if broken is None:
+            broken = draw(st.integers(0, 4)) == 0
         plan = self.bodies.draw(draw, operation, self.known, broken, self._fresh_value)
         path = operation.path
         for name, value in params.items():
@@ -59,21 +75,34 @@ class Sequences:
         return f"{self.run_token}-{self.fresh}"
 
     def control(self, draw: Any, name: str) -> None:
+        """A transition only the provider's UI or time can make, on the target and on the model alike."""
         controls = self.oracle.target.controls
         assert controls is not None
         action = getattr(self.oracle.model, name)
         required = [
             p.name for p in inspect.signature(action).parameters.values() if p.default is inspect.Parameter.empty
         ]
-        args = {name_: pick(draw, self.known.values(path_resource(name_))) for name_ in required}
-        if None in args.values():
+        # Each required argument from the most recently used live identifiers, starting at a drawn one; the
+        # first combination the target accepts is used (a refused control action changes nothing).
+        choices = {arg: self._recent_live(arg)[: RECENT * 2] for arg in required}
+        starts = {arg: draw(st.integers(0, 2**16 - 1)) for arg in required}
+        if not all(choices.values()):
             return
-        try:
-            getattr(controls, name)(**args)
-        except ControlError:
+        for offset in range(RECENT * 2):
+            args = {arg: values[(starts[arg] + offset) % len(values)] for arg, values in choices.items()}
+            try:
+                getattr(controls, name)(**args)
+            except ControlError:
+                continue
+            action(**args)
+            for arg, value in args.items():
+                self.known.touch(path_resource(arg), value)
+            self.oracle.trace.append(f"control {name}({', '.join(args.values())})")
             return
-        action(**args)
-        self.oracle.trace.append(f"control {name}({', '.join(args.values())})")
+
+    def _recent_live(self, parameter: str) -> list[str]:
+        live = set(self.oracle.model.live_identifiers(parameter))
+        return [v for v in self.known.values(path_resource(parameter)) if v in live]
 
 
 def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:
@@ -83,11 +112,11 @@ def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:
         RuleBasedStateMachine.__init__(self)
         sequences.oracle.start_sequence()
 
-    def operation_rule(operation: Operation) -> Any:
+    def operation_rule(operation: Operation, name: str) -> Any:
         def call(self: RuleBasedStateMachine, data: Any) -> None:
             sequences.step(data.draw, operation)
 
-        call.__name__ = operation.id
+        call.__name__ = name
         return rule(data=st.data())(call)
 
     def control_rule(name: str) -> Any:
@@ -97,8 +126,25 @@ def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:
         act.__name__ = f"control_{name}"
         return rule(data=st.data())(act)
 
+    def setup_rule(operation: Operation) -> Any:
+        def create(self: RuleBasedStateMachine, data: Any) -> None:
+            sequences.step(data.draw, operation, broken=False)
+            for child in sequences.linked_creators(operation):  # e.g. a signer for the new sign request
+                sequences.step(data.draw, child, broken=False)
+
+        create.__name__ = f"start_with_{operation.id}"
+        return initialize(data=st.data())(create)
+
     namespace: dict[str, Any] = {"__init__": __init__}
-    namespace.update({op.id: operation_rule(op) for op in sequences.operations})
+    for op in sequences.operations:
+        # Operations that create under a parent are drawn more often (a rule per copy): they feed the other
+        # rules. Roots need no extra weight: every sequence starts by creating one.
+        for copy in range(CREATOR_WEIGHT if op.identifiers and op.path_parameters else 1):
+            name = op.id if copy == 0 else f"{op.id}_{copy}"
+            namespace[name] = operation_rule(op, name)
+    # Every sequence starts as the documented flow does: create what needs no parent (a sign request), then
+    # what its links say is created under it (a signer).
+    namespace.update({f"start_with_{op.id}": setup_rule(op) for op in sequences.roots})
     if sequences.oracle.target.controls is not None:
         namespace.update({f"control_{name}": control_rule(name) for name in sequences.controls})
     return type(f"{sequences.oracle.model.name.title()}Contract", (RuleBasedStateMachine,), namespace)
@@ -124,5 +170,7 @@ def run_sequences(oracle: Oracle, *, seed: int, examples: int, steps: int, run_t
             suppress_health_check=list(HealthCheck),
             report_multiple_bugs=False,
         ),
+        # Hypothesis ends most sequences early; documented flows need several steps to reach deep states.
+        _min_steps=min(steps, MIN_STEPS),
     )
     return sequences

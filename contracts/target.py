@@ -6,6 +6,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import requests
+
 from esign_contracts.mocks import Mock, Request, Response
 from esign_contracts.mocks.mock import Controls
 

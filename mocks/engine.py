@@ -145,7 +145,9 @@ class Engine:
         route = evaluation.route
         if isinstance(route, NoRoute):
             message = route.message(evaluation.request.method, evaluation.request.path)
-            violation = self._violation(evaluation, "documented operation", self.contract.source, message)
+            violation = self._violation(
+                evaluation, "documented operation", f"{self.contract.title} > Reference", message
+            )
             self._record(evaluation, route.status, "unrouted", "documented operation", message, (violation,))
             extra = {"Allow": ", ".join(route.allowed)} if route.allowed else {}
             return self._error(route.status, message, "documented operation", extra)

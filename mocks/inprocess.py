@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any
 
 import responses
+
 from esign_contracts.mocks.http import Request
 from esign_contracts.mocks.mock import Mock
 

@@ -88,6 +88,7 @@ class Provider:
     name: ClassVar[str]
     spec: ClassVar[str]
     default_credentials: ClassVar[dict[str, Any]] = {}
+    preflight: ClassVar[str] = ""  # a harmless operation whose documented example checks URL and credentials
     preconditions: ClassVar[dict[str, str]]
     effects: ClassVar[dict[str, str]]
     controls: ClassVar[tuple[str, ...]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 from esign_contracts.specs import Contract, Operation
@@ -81,11 +82,17 @@ class Router:
         return NoRoute(404, (), self.nearest(segments, method))
 
     def nearest(self, segments: list[str], method: str = "", limit: int = 3) -> tuple[Operation, ...]:
-        def score(item: tuple[Operation, list[str]]) -> tuple[float, int]:
+        """The documented operations whose paths look most like `segments` (a typo scores close to a match)."""
+
+        def similarity(want: str, got: str) -> float:
+            if _is_param(want):
+                return 0.5
+            return 1.0 if want == got else difflib.SequenceMatcher(None, want, got).ratio()
+
+        def score(item: tuple[Operation, list[str]]) -> tuple[float, bool]:
             op, template = item
-            same = sum(1 for want, got in zip(template, segments, strict=False) if want == got or _is_param(want))
-            size = max(len(template), len(segments), 1)
-            return (same / size - abs(len(template) - len(segments)) * 0.1, op.method == method)
+            same = sum(similarity(w, g) for w, g in zip(template, segments, strict=False))
+            return (same / max(len(template), len(segments), 1), op.method == method)
 
         ranked = sorted(self._templates, key=score, reverse=True)
         return tuple(op for op, _ in ranked[:limit])

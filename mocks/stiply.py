@@ -108,11 +108,11 @@ class SignRequest:
     filename: str
     file_size: int
     created_at: dt.datetime
-    doc_name: str = ""
-    message: str = ""
-    comment: str = ""
-    external_key: str = ""
-    call_back_url: str = ""
+    doc_name: str | None = None
+    message: str | None = None
+    comment: str | None = None
+    external_key: str | None = None
+    call_back_url: str | None = None
     sent_at: dt.datetime | None = None
     all_signed_at: dt.datetime | None = None
     signed_hash: str = ""
@@ -185,6 +185,7 @@ class Stiply(Provider, name="stiply", spec="stiply"):
     """The Stiply v1 model. Control actions: sign, sign_all, expire_term, reset."""
 
     default_credentials = {"basicAuth": ("stiply-user", "stiply-password")}
+    preflight = "ping"  # docs: "Test the API connections and authentication header"
     # The fields whose values must agree between the model and a target; lists whose length must agree.
     compared_fields = frozenset(
         {
@@ -211,7 +212,13 @@ class Stiply(Provider, name="stiply", spec="stiply"):
         return {"message": message, "status_code": str(status)}
 
     def live_identifiers(self, parameter: str) -> list[str]:
-        return list(self.requests) if parameter == "sign_request_key" else []
+        if parameter == "sign_request_key":
+            return list(self.requests)
+        if parameter == "signer_key":
+            return [key for request in self.requests.values() for key in request.signers]
+        if parameter == "external_key":
+            return [r.external_key for r in self.requests.values() if r.external_key]
+        return []
 
     # -- lookups -----------------------------------------------------------------------------------
     def _request(self, call: Call) -> SignRequest | None:
@@ -295,7 +302,8 @@ class Stiply(Provider, name="stiply", spec="stiply"):
             filename=upload.filename,
             file_size=len(upload.data),
             created_at=now,
-            **{k: call.field(k) or "" for k in ("doc_name", "message", "comment", "external_key", "call_back_url")},
+            # assumption optional_fields_nullable: an optional field that was not sent is null
+            **{k: call.field(k) for k in ("doc_name", "message", "comment", "external_key", "call_back_url")},
         )
         self.requests[request.key] = request
         return Reply({"data": request.render()})

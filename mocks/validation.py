@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from esign_contracts.mocks.http import Request
-from esign_contracts.specs import Contract, Operation
 from jsonschema.exceptions import best_match
 from werkzeug.datastructures import MultiDict
 from werkzeug.formparser import FormDataParser
+
+from esign_contracts.mocks.http import Request
+from esign_contracts.specs import Contract, Operation
 
 MAX_FORM_BYTES = 16 * 1024 * 1024
 
@@ -195,13 +196,17 @@ def _body(contract: Contract, operation: Operation, request: Request) -> tuple[A
                 ],
             )
         body = {key: form.get(key) for key in form}
-        for name in parts:
-            storage = parts[name]
-            problem = _file_part_problem(operation, media, name, storage)
-            if problem:
-                return None, {}, [problem]
-            files[name] = UploadedFile(storage.filename or name, storage.mimetype or "", storage.read())
-            body[name] = storage.filename or name
+        try:
+            for name in parts:
+                storage = parts[name]
+                problem = _file_part_problem(operation, media, name, storage)
+                if problem:
+                    return None, {}, [problem]
+                files[name] = UploadedFile(storage.filename or name, storage.mimetype or "", storage.read())
+                body[name] = storage.filename or name
+        finally:
+            for storage in parts.values():
+                storage.close()
     else:
         body = request.body
     if "schema" in media:

@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from esign_contracts.mocks.http import Request
-from esign_contracts.mocks.mock import Mock
 from requests.structures import CaseInsensitiveDict
 from werkzeug.wrappers import Request as WsgiRequest
 from werkzeug.wrappers import Response as WsgiResponse
+
+from esign_contracts.mocks.http import Request
+from esign_contracts.mocks.mock import Mock
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 

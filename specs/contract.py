@@ -72,6 +72,11 @@ class Contract:
     source: str
 
     @property
+    def title(self) -> str:
+        info = self.document.get("info", {})
+        return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
+
+    @property
     def base_path(self) -> str:
         return urlsplit(self.base_url).path.rstrip("/")
 

@@ -1,0 +1,337 @@
+"""Faulty Stiply servers: the real mock with exactly one documented rule broken, to prove `check` notices.
+
+Each fault is a model subclass (one precondition that always holds for one operation, or one effect
+that answers or keeps the wrong thing), an engine subclass (one validation rule skipped), or a thin
+WSGI middleware around `WSGIApp([mock])` (one thing corrupted on the way in). Every class names the
+rule it breaks and the rule's x-source. `FAULTS` lists them with what a report must say about each.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from esign_contracts.mocks import (
+    Call,
+    Engine,
+    Evaluation,
+    Mock,
+    Reply,
+    Request,
+    Response,
+    WSGIApp,
+    effect,
+    precondition,
+)
+from esign_contracts.mocks.ids import RandomIds
+from esign_contracts.mocks.mock import Controls
+from esign_contracts.mocks.provider import Provider
+from esign_contracts.mocks.stiply import Stiply
+from esign_contracts.mocks.validation import validate
+
+USERNAME, PASSWORD = Stiply.default_credentials["basicAuth"]
+
+Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+def mock_of(model: Provider, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
+    """A `Mock` around a model instance.
+
+    `Mock(name)` can only build providers listed in specs/providers.py (PROVIDER_MODULES), so a faulty
+    subclass registered under its own name cannot be built that way; swap the engine of a real one.
+    """
+    mock = Mock("stiply", seed=seed)
+    mock.engine = engine(model, ids=RandomIds(seed))
+    mock.control = Controls(mock.engine)
+    return mock
+
+
+# -- model faults: one precondition ignored by one operation --------------------------------------------------
+
+
+class AcceptsSignerAfterSend(Stiply, name="stiply-faulty-signer-after-send", spec="stiply"):
+    """Create signer ignores "Sign request has not been sent" (403).
+
+    x-source: Stiply API v1 > Create signer > Preconditions
+    """
+
+    @precondition("not_sent")
+    def not_sent(self, call: Call) -> bool:
+        return call.operation.id == "createSigner" or super().not_sent(call)
+
+
+class SendsWithoutSigners(Stiply, name="stiply-faulty-send-without-signers", spec="stiply"):
+    """Send sign request ignores "Sign request has at least 1 signer with at least 1 signature field" (403).
+
+    x-source: Stiply API v1 > Send sign request > Preconditions
+    """
+
+    @precondition("has_signer_with_signature_field")
+    def has_signer_with_signature_field(self, call: Call) -> bool:
+        return True
+
+
+class RemindsBeforeSend(Stiply, name="stiply-faulty-remind-before-send", spec="stiply"):
+    """Send reminder ignores "Sign request has been sent" (403).
+
+    x-source: Stiply API v1 > Send reminder > Preconditions
+    """
+
+    @precondition("is_sent")
+    def is_sent(self, call: Call) -> bool:
+        return call.operation.id == "sendReminder" or super().is_sent(call)
+
+
+class DuplicateExternalKey(Stiply, name="stiply-faulty-duplicate-external-key", spec="stiply"):
+    """Create sign request ignores "external_key must be unique" (status assumed 400; any 4xx accepted).
+
+    x-source: Stiply API v1 > Create sign request > Parameters > external_key
+    """
+
+    @precondition("external_key_unique")
+    def external_key_unique(self, call: Call) -> bool:
+        return True
+
+
+class UpdatesSignedSigner(Stiply, name="stiply-faulty-update-signed-signer", spec="stiply"):
+    """Update signer ignores "Signer has not signed" (status assumed 403; any 4xx accepted).
+
+    x-source: Stiply API v1 > Update signer > Preconditions. A signer signs in a browser, so only the
+    control action `sign` (in-process target) reaches this state.
+    """
+
+    @precondition("signer_not_signed")
+    def signer_not_signed(self, call: Call) -> bool:
+        return True
+
+
+# -- model faults: one effect wrong ---------------------------------------------------------------------------
+
+
+class KeepsDeletedRequest(Stiply, name="stiply-faulty-keeps-deleted", spec="stiply"):
+    """Delete sign request answers 200 but keeps serving the request ("Sign request must exist" afterwards).
+
+    x-source: Stiply API v1 > Delete sign request (and Get sign request > Preconditions)
+    """
+
+    @effect("deleteSignRequest")
+    def delete_sign_request(self, call: Call) -> Reply:
+        kept = self.requests[call.params["sign_request_key"]]
+        reply = super().delete_sign_request(call)
+        self.requests[kept.key] = kept
+        return reply
+
+
+class NumericFileSize(Stiply, name="stiply-faulty-numeric-file-size", spec="stiply"):
+    """Create sign request answers data.document.file_size as a JSON number, not a string of digits.
+
+    x-source: Stiply API v1 > Create sign request > Response (data.document: "file_size": "224615")
+    """
+
+    @effect("createSignRequest")
+    def create_sign_request(self, call: Call) -> Reply:
+        reply = super().create_sign_request(call)
+        document = reply.body["data"]["document"]
+        document["file_size"] = int(document["file_size"])
+        return reply
+
+
+# -- engine fault: one validation rule skipped ----------------------------------------------------------------
+
+
+class SignerEmailOptional(Engine):
+    """Create signer accepts a body without signer_email (required: "The e-mail address of signer").
+
+    x-source: Stiply API v1 > Create signer > Parameters > signer_email. Such a signer is stored with
+    the e-mail "" (a string, so the answer still has the documented shape).
+    """
+
+    def evaluate(self, request: Request) -> Evaluation:
+        evaluation = super().evaluate(request)
+        body = evaluation.parsed.body if evaluation.parsed else None
+        if evaluation.operation_id != "createSigner" or not isinstance(body, dict) or "signer_email" in body:
+            return evaluation
+        completed = {**body, "signer_email": "someone@example.com"}
+        patched = replace(request, body=json.dumps(completed).encode())
+        _, problems = validate(self.contract, evaluation.route.operation, patched, evaluation.parsed.params)
+        if problems:  # something else is wrong too: leave that to the real validation
+            return evaluation
+        parsed = replace(evaluation.parsed, body={**body, "signer_email": ""})
+        return replace(evaluation, problems=(), parsed=parsed)
+
+
+class CrashesOnBadSigner(Engine):
+    """Create signer crashes (500) on a body that breaks its schema, instead of answering 400.
+
+    x-source: Stiply API v1 > Create signer > Status codes ("400 Wrong parameter"); a 5xx is never
+    an acceptable answer (design.md: prediction is a set).
+    """
+
+    def handle(self, request: Request) -> Response:
+        evaluation = self.evaluate(request)
+        if evaluation.operation_id == "createSigner" and evaluation.problems:
+            raise KeyError("signer_email")  # waitress turns the uncaught exception into a 500
+        return super().handle(request)
+
+
+# -- middleware faults: one thing corrupted on the way in -----------------------------------------------------
+
+
+class CrashesOnInvalidJson:
+    """Answers 500 (an HTML error page) to a JSON request whose body is not valid JSON, instead of 400.
+
+    x-source: x-assumptions validation_status ("400 Wrong parameter", documented by every operation
+    with parameters); a 5xx is never an acceptable answer (design.md: prediction is a set).
+    """
+
+    def __init__(self, app: Wsgi) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        if body and "json" in environ.get("CONTENT_TYPE", ""):
+            try:
+                json.loads(body)
+            except ValueError:
+                start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+                return [b"<h1>Internal Server Error</h1>"]
+        return self.app(environ, start_response)
+
+
+class IgnoresCredentials:
+    """Answers requests that carry no Authorization header as if they carried the account's credentials.
+
+    x-source: Stiply API v1 > Authentication ("Basic authentication on every request"); status
+    assumed 401 (x-assumptions bad_credentials_401), any 4xx accepted.
+    """
+
+    def __init__(self, app: Wsgi) -> None:
+        self.app = app
+        self.header = "Basic " + base64.b64encode(f"{USERNAME}:{PASSWORD}".encode()).decode()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        environ.setdefault("HTTP_AUTHORIZATION", self.header)
+        return self.app(environ, start_response)
+
+
+# -- the catalogue ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One faulty server and what a `check` report must say about it."""
+
+    id: str
+    operation: str  # the operationId the finding is reported under
+    finding: str  # a regular expression the finding's header line ("✗ op — check: rule") must match
+    source: str  # the operation's x-source, printed as "documented:" in the finding
+    model: type[Stiply] = Stiply
+    engine: type[Engine] = Engine
+    middleware: Callable[[Wsgi], Wsgi] | None = None
+    rule_id: str | None = None  # the x-preconditions id it ignores, if any
+    needs_control: bool = False  # only reachable with control actions (in-process target)
+
+    @property
+    def doc(self) -> str:
+        broken = self.middleware or (self.engine if self.engine is not Engine else self.model)
+        return (broken.__doc__ or "").strip()
+
+    def mock(self, seed: int = 0) -> Mock:
+        return mock_of(self.model(), self.engine, seed)
+
+    def app(self, seed: int = 0) -> Wsgi:
+        app: Wsgi = WSGIApp([self.mock(seed)])
+        return self.middleware(app) if self.middleware else app
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "signer-after-send",
+        "createSigner",
+        r"status: Sign request has not been sent$",
+        "Stiply API v1 > Create signer",
+        model=AcceptsSignerAfterSend,
+        rule_id="not_sent",
+    ),
+    Fault(
+        "send-without-signers",
+        "sendSignRequest",
+        r"status: Sign request has at least 1 signer with at least 1 signature field$",
+        "Stiply API v1 > Send sign request",
+        model=SendsWithoutSigners,
+        rule_id="has_signer_with_signature_field",
+    ),
+    Fault(
+        "keeps-deleted-request",
+        "getSignRequest",
+        r"status: Sign request must exist$",
+        "Stiply API v1 > Get sign request",
+        model=KeepsDeletedRequest,
+        rule_id="sign_request_exists",
+    ),
+    Fault(
+        "signer-email-optional",
+        "createSigner",
+        r"status: request schema$",
+        "Stiply API v1 > Create signer",
+        engine=SignerEmailOptional,
+    ),
+    Fault(
+        "numeric-file-size",
+        "createSignRequest",
+        r"(response schema: the documented 200 response|schemathesis: Response violates schema)$",
+        "Stiply API v1 > Create sign request",
+        model=NumericFileSize,
+    ),
+    Fault(
+        "crashes-on-invalid-json",
+        "ping",
+        r"(server error|schemathesis: Server error)",
+        "Stiply API v1 > Ping",
+        middleware=CrashesOnInvalidJson,
+    ),
+    Fault(
+        "crashes-on-bad-signer",
+        "createSigner",
+        r"(server error|schemathesis: Server error)",
+        "Stiply API v1 > Create signer",
+        engine=CrashesOnBadSigner,
+    ),
+    Fault(
+        "ignores-credentials",
+        "ping",
+        r"schemathesis: API accepts requests without authentication$",
+        "Stiply API v1 > Ping",
+        middleware=IgnoresCredentials,
+    ),
+    Fault(
+        "remind-before-send",
+        "sendReminder",
+        r"status: Sign request has been sent$",
+        "Stiply API v1 > Send reminder",
+        model=RemindsBeforeSend,
+        rule_id="is_sent",
+    ),
+    Fault(
+        "duplicate-external-key",
+        "createSignRequest",
+        r"status: external_key must be unique$",
+        "Stiply API v1 > Create sign request",
+        model=DuplicateExternalKey,
+        rule_id="external_key_unique",
+    ),
+    Fault(
+        "update-signed-signer",
+        "updateSigner",
+        r"status: Signer has not signed$",
+        "Stiply API v1 > Update signer",
+        model=UpdatesSignedSigner,
+        rule_id="signer_not_signed",
+        needs_control=True,
+    ),
+)

@@ -1,0 +1,121 @@
+"""`esign-contracts check` and `serve`: the mock passes in-process and over HTTP; usage errors exit 2; no secrets."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from esign_contracts.contracts.check import Budget, check
+from esign_contracts.contracts.cli import main
+from esign_contracts.contracts.serve import make_server
+from esign_contracts.mocks import Mock
+
+SMALL = ["--examples", "3", "--sequences", "8"]
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, Mock]]:
+    """The Stiply mock on a free port of 127.0.0.1, with credentials that must never be printed."""
+    mock = Mock("stiply", credentials={"basicAuth": ("ci-user", "Sup3r-S3cret-Passw0rd")})
+    server = make_server([mock], "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}/v1", mock
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STIPLY_USERNAME", "ci-user")
+    monkeypatch.setenv("STIPLY_PASSWORD", "Sup3r-S3cret-Passw0rd")
+
+
+def test_the_built_in_mock_passes_check_in_process_and_reaches_the_documented_states() -> None:
+    report = check("stiply", seed=0)
+    assert report.ok, report.render()
+    for pair in [
+        ("sendSignRequest", 200), ("createSigner", 403), ("sendSignRequest", 403), ("extendTerm", 200),
+        ("getSignRequest", 404), ("updateSigner", 200), ("createSignRequest", 415), ("createSignRequest", 400),
+        ("getSignRequestKey", 200), ("deleteSigner", 200),
+    ]:  # fmt: skip
+        assert report.exercised[pair] > 0, f"{pair} never exercised"
+    # the documents exist once all have signed: reached only through the control action sign_all
+    assert report.exercised[("getSignedDocument", 200)] + report.exercised[("getProofDocument", 200)] > 0
+    assert len(report.documented & set(report.exercised)) >= len(report.documented) - 5
+
+
+def test_the_served_mock_passes_check_over_http(served, credentials, capsys, tmp_path: Path) -> None:
+    url, mock = served
+    junit = tmp_path / "report.xml"
+    code = main(["check", "stiply", "--base-url", url, "--junit-xml", str(junit), *SMALL])
+    out = capsys.readouterr()
+    assert code == 0, out.out
+    assert "conformant" in out.out
+    assert "Not exercised against this target" in out.out and "control actions" in out.out
+    suite = ET.parse(junit).getroot()
+    assert suite.get("failures") == "0" and int(suite.get("skipped")) >= 1
+    assert mock.model.requests == {}  # the run deleted what it created
+
+
+def test_no_credential_appears_in_any_output(served, credentials, capsys, tmp_path: Path) -> None:
+    url, mock = served
+    junit = tmp_path / "report.xml"
+    main(["check", "stiply", "--base-url", url, "--junit-xml", str(junit), *SMALL])
+    out = capsys.readouterr()
+    token = base64.b64encode(b"ci-user:Sup3r-S3cret-Passw0rd").decode()
+    for text in (out.out, out.err, junit.read_text()):
+        assert "Sup3r-S3cret-Passw0rd" not in text and token not in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        (["check", "stiply", "--base-url", "ftp://x"], {}, "--base-url must be an http(s) URL"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {}, "set STIPLY_USERNAME, STIPLY_PASSWORD"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {"STIPLY_USERNAME": "u", "STIPLY_PASSWORD": "p"},
+         "cannot reach http://127.0.0.1:1/v1"),
+        (["check", "stiply", "--examples", "0"], {}, "must be at least 1"),
+    ],
+)  # fmt: skip
+def test_usage_errors_exit_2_with_one_sentence_and_no_traceback(argv, env, message, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("STIPLY_USERNAME", raising=False)
+    monkeypatch.delenv("STIPLY_PASSWORD", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_wrong_credentials_and_a_wrong_base_url_are_usage_errors(served, monkeypatch, capsys) -> None:
+    url, _ = served
+    monkeypatch.setenv("STIPLY_USERNAME", "ci-user")
+    monkeypatch.setenv("STIPLY_PASSWORD", "wrong")
+    assert main(["check", "stiply", "--base-url", url, *SMALL]) == 2
+    assert "refused the credentials from STIPLY_USERNAME, STIPLY_PASSWORD" in capsys.readouterr().err
+    monkeypatch.setenv("STIPLY_PASSWORD", "Sup3r-S3cret-Passw0rd")
+    assert main(["check", "stiply", "--base-url", url.removesuffix("/v1"), *SMALL]) == 2
+    assert "is the base URL right?" in capsys.readouterr().err
+
+
+def test_an_unknown_provider_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "docusign"])
+    assert exit_.value.code == 2 and "invalid choice: 'docusign'" in capsys.readouterr().err
+
+
+def test_the_same_seed_gives_the_same_run() -> None:
+    budget = Budget(examples=2, sequences=5, steps=10)
+    first, second = check("stiply", seed=5, budget=budget), check("stiply", seed=5, budget=budget)
+    assert first.requests_sent == second.requests_sent and first.exercised == second.exercised
+
+
+def test_an_unwritable_junit_path_is_a_usage_error(capsys, tmp_path: Path) -> None:
+    assert main(["check", "stiply", "--junit-xml", str(tmp_path / "missing" / "r.xml"), *SMALL]) == 2
+    assert "cannot write --junit-xml" in capsys.readouterr().err

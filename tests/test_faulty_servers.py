@@ -1,0 +1,135 @@
+"""`esign-contracts check` catches each faulty server of tests/faulty_servers.py, for the rule it breaks.
+
+Each faulty app is served on 127.0.0.1 (waitress, a free port) and checked over HTTP through the CLI,
+in-process, with seed 0. A fault counts as caught only when the exit code is 1 AND the report has a
+finding for the right operation that names the broken rule and its documented source.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from waitress import wasyncore
+from waitress.server import create_server
+
+from esign_contracts.contracts.cli import main
+from esign_contracts.contracts.oracle import Oracle
+from esign_contracts.contracts.report import Report
+from esign_contracts.contracts.stateful import run_sequences
+from esign_contracts.contracts.target import MockTarget
+from esign_contracts.mocks import Mock, WSGIApp
+from esign_contracts.specs import load_contract
+
+from .faulty_servers import FAULTS, PASSWORD, USERNAME, Fault, Wsgi
+
+# The smallest budget (Schemathesis examples per operation and mode, state machine sequences) that catches
+# each fault with seed 0; the run is deterministic, so these were measured, not guessed.
+BUDGETS: dict[str, tuple[int, int]] = {
+    "signer-after-send": (1, 2),
+    "send-without-signers": (1, 2),
+    "keeps-deleted-request": (1, 2),
+    "signer-email-optional": (1, 2),
+    "numeric-file-size": (1, 1),
+    "crashes-on-invalid-json": (1, 1),
+    "crashes-on-bad-signer": (2, 1),
+    "ignores-credentials": (1, 1),
+    "remind-before-send": (1, 2),
+    "duplicate-external-key": (1, 2),
+}
+OVER_HTTP = [f for f in FAULTS if not f.needs_control]
+NEEDS_CONTROL = [f for f in FAULTS if f.needs_control]
+
+
+@contextmanager
+def served(app: Wsgi) -> Iterator[str]:
+    """Serve `app` on a free port of 127.0.0.1 in a daemon thread; yield the Stiply base URL."""
+    sockets: dict[int, object] = {}
+    server = create_server(app, map=sockets, host="127.0.0.1", port=0, threads=4, asyncore_loop_timeout=0.05)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}/v1"
+    finally:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(sockets)  # the listening socket and every kept-alive connection
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STIPLY_USERNAME", USERNAME)
+    monkeypatch.setenv("STIPLY_PASSWORD", PASSWORD)
+
+
+def run_check(url: str, examples: int, sequences: int, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    argv = ["check", "stiply", "--base-url", url, "--seed", "0"]
+    code = main([*argv, "--examples", str(examples), "--sequences", str(sequences)])
+    return code, capsys.readouterr().out
+
+
+def findings(report: str) -> list[str]:
+    """The report's findings, each a block starting "✗ operation — check: rule"."""
+    return [block for block in report.split("\n\n") if block.startswith("✗ ")]
+
+
+def finding_for(fault: Fault, report: str) -> str | None:
+    for block in findings(report):
+        header = block.splitlines()[0]
+        if header.startswith(f"✗ {fault.operation} — ") and re.search(fault.finding, header):
+            return block
+    return None
+
+
+def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
+    budget = max(BUDGETS.values())
+    with served(WSGIApp([Mock("stiply", seed=0)])) as url:
+        code, report = run_check(url, *budget, capsys)
+    assert findings(report) == [], report
+    assert code == 0 and report.rstrip().endswith("conformant."), report
+
+
+@pytest.mark.parametrize("fault", OVER_HTTP, ids=lambda f: f.id)
+def test_check_catches_the_faulty_server(fault: Fault, credentials, capsys):
+    with served(fault.app()) as url:
+        code, report = run_check(url, *BUDGETS[fault.id], capsys)
+    block = finding_for(fault, report)
+    assert block is not None, f"no finding for {fault.operation} matching {fault.finding!r}:\n{report}"
+    assert f"documented: {fault.source}" in block, block
+    assert code == 1, report
+
+
+@pytest.mark.parametrize("fault", NEEDS_CONTROL, ids=lambda f: f.id)
+def test_a_fault_behind_a_control_action_is_listed_as_not_exercised_over_http(fault: Fault, credentials, capsys):
+    # A signer signs in a browser: over HTTP no request reaches "signer has signed", so check cannot see
+    # this fault there. It must say so rather than pass silently (design.md: rules for the contract).
+    with served(fault.app()) as url:
+        code, report = run_check(url, 1, 2, capsys)
+    not_exercised = report.split("Not exercised against this target:")[-1]
+    assert "control actions" in not_exercised and "sign" in not_exercised, report
+    assert finding_for(fault, report) is None and code == 0, report
+
+
+@pytest.mark.parametrize("fault", NEEDS_CONTROL, ids=lambda f: f.id)
+def test_a_fault_behind_a_control_action_is_caught_in_process(fault: Fault):
+    # `check()` without a URL always builds its own correct mock, so drive the faulty one with the
+    # same pieces check uses for its model phase: the oracle, an in-process target, the sequences.
+    report = Report("stiply", "faulty in-process mock", seed=0)
+    mock = fault.mock()
+    oracle = Oracle("stiply", MockTarget(mock), mock.credentials, report)
+    run_sequences(oracle, seed=0, examples=5, steps=50, run_token="faulty")
+    block = finding_for(fault, report.render())
+    assert block is not None, report.render()
+    assert f"documented: {fault.source}" in block, block
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
+def test_each_fault_names_a_documented_rule_and_its_source(fault: Fault):
+    assert fault.doc and "x-source: Stiply API v1" in fault.doc or "x-assumptions" in fault.doc, fault.doc
+    operation = load_contract("stiply").operation(fault.operation)
+    assert operation.source == fault.source
+    if fault.rule_id is not None:
+        assert fault.rule_id in {p.id for p in operation.preconditions}
