@@ -141,74 +141,73 @@ def _file_part_problem(operation: Operation, media: dict[str, Any], name: str, s
     )
 
 
+class _Refused(Exception):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _media(operation: Operation, content: dict[str, Any], request: Request, pointer: str) -> dict[str, Any]:
+    if request.media_type not in content:
+        detail = f"{request.media_type or 'none'} is not one of {', '.join(content)}"
+        status = _unsupported_media_status(operation)
+        raise _Refused(Problem("content type", "header Content-Type", detail, f"{pointer}/content", status))
+    return content[request.media_type]
+
+
+def _decode_json(operation: Operation, request: Request, pointer: str) -> Any:
+    try:
+        return json.loads(request.body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        detail = f"is not valid JSON ({exc})"
+        raise _Refused(Problem("JSON", "body", detail, pointer, operation.validation_status)) from exc
+
+
+def _decode_form(
+    operation: Operation, media: dict[str, Any], request: Request, pointer: str
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    try:
+        form, parts = _parse_form(request)
+    except Exception as exc:  # werkzeug raises several types for a malformed body
+        detail = f"is not a valid {request.media_type} body ({exc})"
+        raise _Refused(Problem("form", "body", detail, pointer, operation.validation_status)) from exc
+    body: dict[str, Any] = {key: form.get(key) for key in form}
+    files: dict[str, UploadedFile] = {}
+    try:
+        for name in parts:
+            storage = parts[name]
+            problem = _file_part_problem(operation, media, name, storage)
+            if problem:
+                raise _Refused(problem)
+            files[name] = UploadedFile(storage.filename or name, storage.mimetype or "", storage.read())
+            body[name] = storage.filename or name
+    finally:
+        for storage in parts.values():
+            storage.close()
+    return body, files
+
+
 def _body(contract: Contract, operation: Operation, request: Request) -> tuple[Any, dict[str, Any], list[Problem]]:
     spec = operation.raw.get("requestBody")
     if spec is None:
         return None, {}, []
-    content = spec.get("content", {})
     pointer = f"{operation.pointer}/requestBody"
-    if not request.body and request.media_type not in ("multipart/form-data",):
-        if spec.get("required"):
-            return None, {}, [Problem("request body", "body", "is required", pointer, operation.validation_status)]
-        return None, {}, []
-    media_type = request.media_type
-    if media_type not in content:
-        return (
-            None,
-            {},
-            [
-                Problem(
-                    "content type",
-                    "header Content-Type",
-                    f"{media_type or 'none'} is not one of {', '.join(content)}",
-                    f"{pointer}/content",
-                    _unsupported_media_status(operation),
-                )
-            ],
-        )
-    media = content[media_type]
-    schema_pointer = f"{pointer}/content/{media_type.replace('/', '~1')}/schema"
+    if not request.body and request.media_type != "multipart/form-data":
+        required = spec.get("required")
+        problems = [Problem("request body", "body", "is required", pointer, operation.validation_status)]
+        return None, {}, problems if required else []
+    schema_pointer = f"{pointer}/content/{request.media_type.replace('/', '~1')}/schema"
     files: dict[str, Any] = {}
-    if media_type == "application/json" or media_type.endswith("+json"):
-        try:
-            body = json.loads(request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            return (
-                None,
-                {},
-                [Problem("JSON", "body", f"is not valid JSON ({exc})", schema_pointer, operation.validation_status)],
-            )
-    elif media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        try:
-            form, parts = _parse_form(request)
-        except Exception as exc:  # werkzeug raises several types for a malformed body
-            return (
-                None,
-                {},
-                [
-                    Problem(
-                        "form",
-                        "body",
-                        f"is not a valid {media_type} body ({exc})",
-                        schema_pointer,
-                        operation.validation_status,
-                    )
-                ],
-            )
-        body = {key: form.get(key) for key in form}
-        try:
-            for name in parts:
-                storage = parts[name]
-                problem = _file_part_problem(operation, media, name, storage)
-                if problem:
-                    return None, {}, [problem]
-                files[name] = UploadedFile(storage.filename or name, storage.mimetype or "", storage.read())
-                body[name] = storage.filename or name
-        finally:
-            for storage in parts.values():
-                storage.close()
-    else:
-        body = request.body
+    try:
+        media = _media(operation, spec.get("content", {}), request, pointer)
+        if request.media_type == "application/json" or request.media_type.endswith("+json"):
+            body = _decode_json(operation, request, schema_pointer)
+        elif request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            body, files = _decode_form(operation, media, request, schema_pointer)
+        else:
+            body = request.body
+    except _Refused as refused:
+        return None, {}, [refused.problem]
     if "schema" in media:
         problem = _schema_problem(contract, schema_pointer, body, "body", operation.validation_status)
         if problem:

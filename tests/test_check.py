@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 from esign_contracts.contracts.check import Budget, check
 from esign_contracts.contracts.cli import main
-from esign_contracts.contracts.serve import make_server
+from esign_contracts.contracts.serve import Running
 from esign_contracts.mocks import Mock
 
 SMALL = ["--examples", "3", "--sequences", "8"]
@@ -22,12 +21,8 @@ SMALL = ["--examples", "3", "--sequences", "8"]
 def served() -> Iterator[tuple[str, Mock]]:
     """The Stiply mock on a free port of 127.0.0.1, with credentials that must never be printed."""
     mock = Mock("stiply", credentials={"basicAuth": ("ci-user", "Sup3r-S3cret-Passw0rd")})
-    server = make_server([mock], "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}/v1", mock
-    server.close()
-    thread.join(timeout=5)
+    with Running([mock]) as running:
+        yield running.base_url(), mock
 
 
 @pytest.fixture
