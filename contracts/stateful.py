@@ -153,10 +153,13 @@ def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:
 def run_sequences(oracle: Oracle, *, seed: int, examples: int, steps: int, run_token: str) -> Sequences:
     sequences = Sequences(oracle, run_token)
     if oracle.target.controls is None and sequences.controls:
+        made = "; ".join(
+            f"{name}: {(inspect.getdoc(getattr(oracle.model, name)) or '').splitlines()[0]}"
+            for name in sequences.controls
+        )
         oracle.report.skip(
-            f"control actions {', '.join(sequences.controls)}: the states they make (a signer signs, a term expires) "
-            "cannot be reached through the public API, so the rules that need them were not exercised against a "
-            "remote target"
+            f"control actions ({made}): states only the provider's UI or time can make, which the public API cannot "
+            "reach; the documented rules that need them were not exercised against this remote target"
         )
     machine = hypothesis_seed(seed)(machine_for(sequences))
     run_state_machine_as_test(

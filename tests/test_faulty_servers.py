@@ -29,16 +29,16 @@ from .faulty_servers import FAULTS, PASSWORD, USERNAME, Fault, Wsgi
 # The smallest budget (Schemathesis examples per operation and mode, state machine sequences) that catches
 # each fault with seed 0; the run is deterministic, so these were measured, not guessed.
 BUDGETS: dict[str, tuple[int, int]] = {
-    "signer-after-send": (1, 2),
+    "signer-after-send": (1, 5),
     "send-without-signers": (1, 2),
-    "keeps-deleted-request": (1, 2),
-    "lenient-signer-body": (1, 2),
+    "keeps-deleted-request": (1, 3),
+    "lenient-signer-body": (1, 35),  # broken bodies on a live sign request are rare in the model phase
     "numeric-file-size": (1, 1),
-    "crashes-on-invalid-json": (1, 1),
+    "crashes-on-invalid-json": (1, 2),
     "crashes-on-bad-signer": (2, 1),
     "ignores-credentials": (1, 1),
     "remind-before-send": (1, 2),
-    "duplicate-external-key": (1, 2),
+    "duplicate-external-key": (1, 4),
 }
 CONTRACT = load_contract("stiply")
 OPERATIONS = {op.id for op in CONTRACT.operations}
@@ -98,7 +98,8 @@ def finding_for(fault: Fault, report: str) -> str | None:
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
-    budget = max(BUDGETS.values())
+    # Every fault's budget is a prefix of this one (same seed), so no finding below comes from the harness.
+    budget = (max(e for e, _ in BUDGETS.values()), max(s for _, s in BUDGETS.values()))
     with served(WSGIApp([Mock("stiply", seed=0)])) as url:
         code, report = run_check(url, *budget, capsys)
     assert findings(report) == [], report
