@@ -23,7 +23,7 @@ class RandomIds:
         self.length = length
 
     def __call__(self, operation: Operation, resource: str) -> str:
-        return "".join(self._random.choice(_ALPHABET) for _ in range(self.length))
+        return "".join(self._random.choices(_ALPHABET, k=self.length))
 
 
 class MissingIdentifier(LookupError):

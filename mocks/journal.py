@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -46,16 +47,27 @@ class Entry:
 
 
 class Journal:
-    """Thread-safe, append-only record of a mock's traffic."""
+    """Thread-safe record of a mock's traffic.
 
-    def __init__(self) -> None:
+    It keeps the newest `limit` entries (a long-running served mock must not grow without bound) and
+    every violation up to the same limit; `dropped` counts the entries it let go.
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
         self._lock = threading.Lock()
-        self._entries: list[Entry] = []
+        self._entries: deque[Entry] = deque(maxlen=limit)
+        self._violations: deque[Violation] = deque(maxlen=limit)
+        self._seq = 0
+        self.dropped = 0
 
     def record(self, **fields: object) -> Entry:
         with self._lock:
-            entry = Entry(seq=len(self._entries) + 1, at=time.time(), **fields)  # type: ignore[arg-type]
+            self._seq += 1
+            entry = Entry(seq=self._seq, at=time.time(), **fields)  # type: ignore[arg-type]
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
             self._entries.append(entry)
+            self._violations.extend(entry.violations)
             return entry
 
     def __iter__(self) -> Iterator[Entry]:
@@ -74,8 +86,11 @@ class Journal:
 
     @property
     def violations(self) -> list[Violation]:
-        return [v for e in self for v in e.violations]
+        with self._lock:
+            return list(self._violations)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._violations.clear()
+            self.dropped = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import calendar
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ NEVER = "0000-00-00 00:00:00"  # the docs' timestamp for "not yet"
 TAG_FIELD_SIZE = {"signature": (250, 125), "text": (230, 20)}  # assumption: the documented example sizes
 
 
+@functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
 def stamp(moment: dt.datetime | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S%z") if moment else NEVER
 

@@ -129,11 +129,28 @@ class Contract:
 def _validator(contract: Contract, pointer: str) -> Draft202012Validator:
     cache = contract.__dict__.setdefault("_validators", {})
     if pointer not in cache:
-        schema = {"$ref": f"{contract.uri}#{pointer}"}
+        # Local $refs inlined once: resolving them through the registry on every request costs more than
+        # the validation itself. A recursive $ref stays, made absolute so the registry still resolves it.
+        schema = _inline(contract, contract.resolve(pointer), ())
         cache[pointer] = Draft202012Validator(
             schema, registry=contract._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
     return cache[pointer]
+
+
+def _inline(contract: Contract, node: Any, seen: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            rest = {k: _inline(contract, v, seen) for k, v in node.items() if k != "$ref"}
+            if ref in seen:
+                return {**rest, "$ref": contract.uri + ref}
+            target = _inline(contract, contract.resolve(ref[1:]), (*seen, ref))
+            return {"allOf": [target, rest]} if rest else target
+        return {k: _inline(contract, v, seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(contract, v, seen) for v in node]
+    return node
 
 
 def _preconditions(raw: dict[str, Any], operation_source: str) -> tuple[Precondition, ...]:
