@@ -27,7 +27,7 @@ class Budget:
     """How much a run may do; the defaults keep a run against 127.0.0.1 well under a minute."""
 
     examples: int = 20  # Schemathesis examples per operation and mode
-    sequences: int = 30  # Hypothesis state machine examples
+    sequences: int = 50  # Hypothesis state machine examples
     steps: int = 50  # steps per sequence
 
 

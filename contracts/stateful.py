@@ -95,6 +95,7 @@ class Sequences:
             except ControlError:
                 continue
             action(**args)
+            self.oracle.report.exercised[(f"control.{name}", 0)] += 1
             for arg, value in args.items():
                 self.known.touch(path_resource(arg), value)
             self.oracle.trace.append(f"control {name}({', '.join(args.values())})")

@@ -467,7 +467,9 @@ class Stiply(Provider, name="stiply", spec="stiply"):
     def sign_all(self, sign_request_key: str) -> None:
         """Every remaining signer signs."""
         request = self._existing(sign_request_key)
-        if request.current_signer() is None and request.sent and not request.all_signed:
+        if request.all_signed:
+            raise ControlError(f"sign request {sign_request_key!r} has been signed by all signers already")
+        if request.current_signer() is None and request.sent:
             raise ControlError(f"sign request {sign_request_key!r} has no signer who must sign")
         while not request.all_signed:
             self.sign(sign_request_key)
@@ -478,5 +480,7 @@ class Stiply(Provider, name="stiply", spec="stiply"):
         request = self._existing(sign_request_key)
         if not request.sent:
             raise ControlError(f"sign request {sign_request_key!r} has not been sent; its term has not started")
+        if request.terms[-1].expired:
+            raise ControlError(f"the current term of sign request {sign_request_key!r} has expired already")
         request.terms[-1].expired = True
         request.terms[-1].expires = min(request.terms[-1].expires or self.now(), self.now())

@@ -35,13 +35,15 @@ def test_the_built_in_mock_passes_check_in_process_and_reaches_the_documented_st
     report = check("stiply", seed=0)
     assert report.ok, report.render()
     for pair in [
-        ("sendSignRequest", 200), ("createSigner", 403), ("sendSignRequest", 403), ("extendTerm", 200),
-        ("getSignRequest", 404), ("updateSigner", 200), ("createSignRequest", 415), ("createSignRequest", 400),
-        ("getSignRequestKey", 200), ("deleteSigner", 200),
+        ("sendSignRequest", 200), ("createSigner", 403), ("sendSignRequest", 403), ("getSignRequest", 404),
+        ("updateSigner", 200), ("createSignRequest", 415), ("createSignRequest", 400), ("getSignRequestKey", 200),
+        ("deleteSigner", 200), ("sendReminder", 403), ("extendTerm", 403),
     ]:  # fmt: skip
         assert report.exercised[pair] > 0, f"{pair} never exercised"
-    # the documents exist once all have signed: reached only through the control action sign_all
-    assert report.exercised[("getSignedDocument", 200)] + report.exercised[("getProofDocument", 200)] > 0
+    # States only control actions make (all signed, term expired), and what they unlock
+    assert sum(report.exercised[(f"control.{name}", 0)] for name in ("sign", "sign_all", "expire_term")) > 0
+    unlocked = [("getSignedDocument", 200), ("getProofDocument", 200), ("extendTerm", 200), ("updateSigner", 403)]
+    assert sum(report.exercised[pair] for pair in unlocked) > 0
     assert len(report.documented & set(report.exercised)) >= len(report.documented) - 5
 
 
