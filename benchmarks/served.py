@@ -45,14 +45,14 @@ class Server:
     module: str  # must be importable for the server to be available
     command: str  # run in this folder; {py} {bin} {host} {port} {threads} are filled in per token
 
-    def argv(self, port: int) -> list[str]:
-        fields = {"py": PYTHON, "bin": BIN, "host": HOST, "port": port, "threads": THREADS}
+    def argv(self, port: int, threads: int) -> list[str]:
+        fields = {"py": PYTHON, "bin": BIN, "host": HOST, "port": port, "threads": threads}
         return [token.format(**fields) for token in self.command.split()]
 
 
 SERVERS = (
-    Server("waitress", "waitress", "{py} wsgi_apps.py waitress {port}"),
-    Server("cheroot", "cheroot", "{py} wsgi_apps.py cheroot {port}"),
+    Server("waitress", "waitress", "{py} wsgi_apps.py waitress {port} {threads}"),
+    Server("cheroot", "cheroot", "{py} wsgi_apps.py cheroot {port} {threads}"),
     Server("gunicorn-sync", "gunicorn", "{py} -m gunicorn -w 1 -k sync -b {host}:{port} wsgi_apps:app"),
     Server(
         "gunicorn-gthread",
@@ -159,14 +159,14 @@ def fixtures(path: Path) -> str:
 class Running:
     """One server process (and its children, in their own session) with one app, stopped on exit."""
 
-    def __init__(self, server: Server, app: str, fixture_file: Path, log: Path) -> None:
+    def __init__(self, server: Server, app: str, fixture_file: Path, log: Path, threads: int) -> None:
         self.port = free_port()
         env = {**os.environ, "BENCH_APP": app, "BENCH_FIXTURES": str(fixture_file)}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
         self.log = log
         with log.open("w") as sink:
             self.process = subprocess.Popen(
-                server.argv(self.port),
+                server.argv(self.port, threads),
                 cwd=HERE,
                 env=env,
                 stdout=sink,
@@ -212,8 +212,8 @@ def bench_server(server: Server, args: argparse.Namespace, work: Path, key: str)
     results = {}
     fixture_file = work / "fixtures.json"
     with (
-        Running(server, "bare", fixture_file, work / f"{server.name}-bare.log") as bare,
-        Running(server, "mock", fixture_file, work / f"{server.name}-mock.log") as mock,
+        Running(server, "bare", fixture_file, work / f"{server.name}-bare.log", args.threads) as bare,
+        Running(server, "mock", fixture_file, work / f"{server.name}-mock.log", args.threads) as mock,
     ):
         session = requests.Session()
         session.auth = AUTH
@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=1, help="seconds of untimed load per scenario (default 1)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell; the fastest is kept (default 1)")
     parser.add_argument("--connections", default="2,4", help="comma-separated connection counts (default 2,4)")
+    parser.add_argument(
+        "--threads", type=int, default=THREADS, help=f"threads per server (default {THREADS}, as serve)"
+    )
     parser.add_argument("--servers", default=",".join(names), help=f"comma-separated, from: {', '.join(names)}")
     args = parser.parse_args(argv)
     args.connections = [int(c) for c in args.connections.split(",")]
@@ -284,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in chosen:
             all_results[server.name] = bench_server(server, args, work, key)
     runs = f"best of {args.repeat} runs" if args.repeat > 1 else "one run"
-    print(f"served: {runs} of {args.duration} s after {args.warmup} s warm-up; wrk -t1; {THREADS} server threads")
+    print(f"served: {runs} of {args.duration} s after {args.warmup} s warm-up; wrk -t1; {args.threads} server threads")
     print(table(all_results, args.connections))
     print("(!) = socket errors, or an answer with another status than the scenario's")
     print(f"load average after: {os.getloadavg()[0]:.2f} (this run itself adds about 2; more means other work)")

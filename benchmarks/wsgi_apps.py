@@ -4,7 +4,7 @@ Chosen by environment, so every server can import the same `wsgi_apps:app`:
   BENCH_APP=mock   the Stiply mock (`esign_contracts.mocks.WSGIApp`), state in this one process
   BENCH_APP=bare   answers each (method, body) with the fixed bytes in BENCH_FIXTURES: the server's ceiling
 
-    python benchmarks/wsgi_apps.py waitress|cheroot PORT
+    python benchmarks/wsgi_apps.py waitress|cheroot PORT [THREADS]
 """
 
 from __future__ import annotations
@@ -53,23 +53,22 @@ def build() -> WSGI:
 app = build()
 
 
-def run(server: str, port: int) -> None:
+def run(server: str, port: int, threads: int = THREADS) -> None:
     if server == "waitress":
-        if isinstance(app, WSGIApp):
-            waitress = make_server(app.mocks, "127.0.0.1", port)  # exactly what `esign-contracts serve` runs
-        else:
-            from waitress.server import create_server
+        from waitress.server import create_server
 
-            options = {"threads": THREADS, "ident": "esign-contracts", "clear_untrusted_proxy_headers": True}
-            waitress = create_server(app, host="127.0.0.1", port=port, **options)
-        waitress.run()
+        options = {"threads": threads, "ident": "esign-contracts", "clear_untrusted_proxy_headers": True}
+        create_server(app, host="127.0.0.1", port=port, **options).run()
     elif server == "cheroot":
-        from cheroot.wsgi import Server
+        if isinstance(app, WSGIApp):
+            make_server(app.mocks, "127.0.0.1", port, threads).serve()  # what `esign-contracts serve` runs
+        else:
+            from cheroot.wsgi import Server
 
-        Server(("127.0.0.1", port), app, numthreads=THREADS).safe_start()
+            Server(("127.0.0.1", port), app, numthreads=threads).safe_start()
     else:
         raise SystemExit(f"unknown server {server!r}")
 
 
 if __name__ == "__main__":
-    run(sys.argv[1], int(sys.argv[2]))
+    run(sys.argv[1], *map(int, sys.argv[2:4]))

@@ -7,6 +7,7 @@ import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from esign_contracts.contracts.credentials import ENVIRONMENT, UsageError, from_environment
@@ -14,12 +15,13 @@ from esign_contracts.contracts.credentials import secrets as secret_strings
 from esign_contracts.contracts.generate import path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
+from esign_contracts.contracts.reproducible import seed_only
 from esign_contracts.contracts.stateful import run_sequences
 from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
 from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
 from esign_contracts.mocks import Mock, WSGIApp, provider_class
 from esign_contracts.mocks.provider import UnknownProvider
-from esign_contracts.specs import load_contract
+from esign_contracts.specs import Contract, load_contract
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ def check(
     budget: Budget = Budget(),
     env: dict[str, str] | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    mock: Mock | None = None,
 ) -> Report:
-    """Check a server (or, with no URL, the built-in mock) against the provider's contract."""
+    """Check a server (or, with no URL, the built-in mock or the given `mock`) against the provider's contract."""
     try:
         provider_class(provider)
     except UnknownProvider as exc:
@@ -62,7 +65,7 @@ def check(
         target = HttpTarget(base_url, contract.base_path)
         schema = load_schema(contract, base_url=base_url.rstrip("/"), basic=credentials.get("basicAuth"), app=None)
     else:
-        mock = Mock(provider, seed=seed)
+        mock = mock or Mock(provider, seed=seed)
         credentials = mock.credentials
         target = MockTarget(mock)
         schema = load_schema(
@@ -76,6 +79,23 @@ def check(
     if target.remote:
         _preflight(oracle, provider)
 
+    with seed_only():
+        _run_phases(contract, schema, oracle, report, seed=seed, budget=budget, reproduce=reproduce, progress=progress)
+    _clean_up(oracle, report)
+    return report
+
+
+def _run_phases(
+    contract: Contract,
+    schema: Any,
+    oracle: Oracle,
+    report: Report,
+    *,
+    seed: int,
+    budget: Budget,
+    reproduce: str,
+    progress: Callable[[str], None],
+) -> None:
     progress("schemathesis: positive and negative data per operation")
     before = report.requests_sent
     run_operations(
@@ -87,8 +107,9 @@ def check(
         reproduce=reproduce,
         on_progress=lambda step: progress(f"schemathesis: {step}"),
     )
+    unsent = f" ({report.unsent} generated cases could not be encoded and were skipped)" if report.unsent else ""
     report.phases.append(
-        f"schemathesis: {len(contract.operations)} operations, {report.requests_sent - before} requests"
+        f"schemathesis: {len(contract.operations)} operations, {report.requests_sent - before} requests{unsent}"
     )
 
     progress("model: documented sequences")
@@ -99,8 +120,6 @@ def check(
     report.phases.append(
         f"model: {budget.sequences} sequences of up to {budget.steps} steps, {report.requests_sent - before} requests"
     )
-    _clean_up(oracle, report)
-    return report
 
 
 def _preflight(oracle: Oracle, provider: str) -> None:

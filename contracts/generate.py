@@ -121,7 +121,15 @@ class Bodies:
             self._strategies[key] = self.schema.find_operation_by_id(operation.id).as_strategy(generation_mode=mode)
         return self._strategies[key]
 
-    def draw(self, draw: Any, operation: Operation, known: Known, broken: bool, fresh: Callable[[], str]) -> BodyPlan:
+    def draw(
+        self,
+        draw: Any,
+        operation: Operation,
+        known: Known,
+        broken: bool,
+        fresh: Callable[[], str],
+        alive: Callable[[str], list[str]] = lambda _: [],
+    ) -> BodyPlan:
         spec = operation.raw.get("requestBody")
         if not spec:
             return BodyPlan(b"", None)
@@ -139,8 +147,9 @@ class Bodies:
                 if name not in operation.identifiers or not isinstance(body[name], str):
                     continue
                 # A value the client chooses: reuse a known one sometimes (uniqueness rules), else a fresh one.
-                reuse = pick(draw, [False, True])
-                earlier = pick(draw, known.values(name))
+                reuse = draw(st.booleans())
+                live = set(alive(name))
+                earlier = pick(draw, [v for v in known.values(name) if v in live][:RECENT] or known.values(name))
                 body[name] = earlier if reuse and earlier is not None else fresh()
         if media_type == "multipart/form-data":
             schema = self.contract.resolve(f"{operation.pointer}/requestBody/content/multipart~1form-data/schema")

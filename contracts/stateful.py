@@ -57,7 +57,9 @@ class Sequences:
         params = path_values(draw, operation, self.known, self.oracle.model.live_identifiers)
         if broken is None:
             broken = draw(st.integers(0, 4)) == 0
-        plan = self.bodies.draw(draw, operation, self.known, broken, self._fresh_value)
+        plan = self.bodies.draw(
+            draw, operation, self.known, broken, self._fresh_value, self.oracle.model.live_identifiers
+        )
         path = operation.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)

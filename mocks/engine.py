@@ -90,6 +90,8 @@ class Engine:
         return Evaluation(request, route, auth, tuple(problems), unmet, parsed)
 
     def _holds(self, rule: Precondition, call: Call) -> bool:
+        if rule.id not in self.provider.preconditions:
+            raise LookupError(f"{self.name}: the model implements no precondition {rule.id!r} (declared in the spec)")
         try:
             return self.provider.holds(rule.id, call)
         except (TypeError, KeyError, AttributeError, ValueError):

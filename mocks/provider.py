@@ -102,12 +102,14 @@ class Provider:
         cls.name, cls.spec = name, spec
         cls.preconditions, cls.effects, controls = {}, {}, []
         for attr in dir(cls):
-            member = getattr(cls, attr, None)
-            if hasattr(member, "_esign_precondition"):
-                cls.preconditions[member._esign_precondition] = attr
-            if hasattr(member, "_esign_effect"):
-                cls.effects[member._esign_effect] = attr
-            if any(getattr(base.__dict__.get(attr), "_esign_control", False) for base in cls.__mro__):
+            # A mark holds wherever it was set along the class hierarchy, so that an override need not repeat it.
+            marked = [base.__dict__[attr] for base in cls.__mro__ if attr in base.__dict__]
+            for member in marked:
+                if hasattr(member, "_esign_precondition"):
+                    cls.preconditions.setdefault(member._esign_precondition, attr)
+                if hasattr(member, "_esign_effect"):
+                    cls.effects.setdefault(member._esign_effect, attr)
+            if any(getattr(member, "_esign_control", False) for member in marked):
                 controls.append(attr)
         cls.controls = tuple(sorted(controls))
         _REGISTRY[name] = cls

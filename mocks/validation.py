@@ -53,11 +53,9 @@ def _schema_problem(contract: Contract, pointer: str, instance: Any, location: s
     if error is None:
         return None
     where = location + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
-    return Problem("request schema", where, error.message, f"{pointer}{_schema_path(error)}", status)
-
-
-def _schema_path(error: Any) -> str:
-    return "".join(f"/{p}" for p in error.relative_schema_path)
+    return Problem(
+        "request schema", where, error.message, contract.schema_location(pointer, error.absolute_schema_path), status
+    )
 
 
 def _parameters(contract: Contract, operation: Operation, request: Request, params: dict[str, str]) -> list[Problem]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -112,6 +113,32 @@ class Contract:
                 {"$id": self.uri, **schema}, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
             )
         return cache[key]
+
+    def schema_location(self, pointer: str, path: Iterable[str | int]) -> str:
+        """The spec pointer of a keyword reached by `path` (jsonschema's schema path) from the schema at `pointer`.
+
+        Validators work on schemas with their $refs inlined; this walks the spec itself, following each
+        $ref, so that the pointer names a place in specs/<provider>.yaml that exists.
+        """
+        tokens = [str(t) for t in path]
+        index = 0
+        while index < len(tokens):
+            try:
+                node = self.resolve(pointer)
+            except (KeyError, IndexError, ValueError):
+                return pointer.rsplit("/", 1)[0]  # the deepest place that exists
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            if isinstance(ref, str) and ref.startswith("#") and tokens[index] != "$ref":
+                if tokens[index] == "allOf" and "allOf" not in node and index + 1 < len(tokens):
+                    # the inlining wrapper for a $ref with siblings: allOf/0 is the target, allOf/1 the siblings
+                    pointer = ref[1:] if tokens[index + 1] == "0" else pointer
+                    index += 2
+                    continue
+                pointer = ref[1:]
+                continue
+            pointer = f"{pointer}/{tokens[index].replace('~', '~0').replace('/', '~1')}"
+            index += 1
+        return pointer
 
     def resolve(self, pointer: str) -> Any:
         node: Any = self.document

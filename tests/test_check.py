@@ -113,6 +113,18 @@ def test_the_same_seed_gives_the_same_run() -> None:
     assert first.requests_sent == second.requests_sent and first.exercised == second.exercised
 
 
+def test_a_seeded_run_does_not_depend_on_the_code_loaded_beside_it(tmp_path: Path, monkeypatch) -> None:
+    # Hypothesis draws literals from every loaded local module; a seeded check must not (reproduce lines).
+    budget = Budget(examples=2, sequences=6, steps=15)
+    before = check("stiply", seed=3, budget=budget)
+    module = tmp_path / "user_constants_for_the_probe.py"
+    module.write_text("\n".join(f"C{i} = {'term-%d' % i!r}; N{i} = {i * 7919}" for i in range(300)))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("user_constants_for_the_probe")
+    after = check("stiply", seed=3, budget=budget)
+    assert (before.requests_sent, before.exercised) == (after.requests_sent, after.exercised)
+
+
 def test_an_unwritable_junit_path_is_a_usage_error(capsys, tmp_path: Path) -> None:
     assert main(["check", "stiply", "--junit-xml", str(tmp_path / "missing" / "r.xml"), *SMALL]) == 2
     assert "cannot write --junit-xml" in capsys.readouterr().err

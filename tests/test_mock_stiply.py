@@ -202,6 +202,7 @@ def test_a_request_that_breaks_the_spec_is_refused_and_reported(stiply, request_
     (violation,) = mock.violations
     assert (violation.operation, violation.rule) == ("createSigner", rule)
     assert pointer in violation.spec_pointer + violation.detail
+    assert CONTRACT.resolve(violation.spec_pointer) is not None  # the pointer names a place in the spec
     assert violation.source == "Stiply API v1 > Create signer"
 
 

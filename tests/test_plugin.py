@@ -91,7 +91,8 @@ def test_a_request_that_breaks_the_spec_fails_the_test_at_teardown(pytester: pyt
             # operation, rule, what was wrong, where the docs say so, where in the spec, what was received
             "*- "
             + glob.escape("[stiply] createSigner: request schema — body['signer_email']: 'not-an-email' is not a")
-            + "*; documented in Stiply API v1 > Create signer (spec: /paths/*/signer_email/format);"
+            + "*; documented in Stiply API v1 > Create signer"
+            " (spec: /components/schemas/CreateSignerRequest/properties/signer_email/format);"
             " received POST /v1/sign_requests/*/signers body=*not-an-email*",
             "*mark the test with @pytest.mark.esign_allow_violations if that is what it tests*",
             "*ERROR at teardown of test_no_credentials*",
