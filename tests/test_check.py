@@ -118,7 +118,7 @@ def test_a_seeded_run_does_not_depend_on_the_code_loaded_beside_it(tmp_path: Pat
     budget = Budget(examples=2, sequences=6, steps=15)
     before = check("stiply", seed=3, budget=budget)
     module = tmp_path / "user_constants_for_the_probe.py"
-    module.write_text("\n".join(f"C{i} = {'term-%d' % i!r}; N{i} = {i * 7919}" for i in range(300)))
+    module.write_text("\n".join(f"C{i} = 'term-{i}'; N{i} = {i * 7919}" for i in range(300)))
     monkeypatch.syspath_prepend(str(tmp_path))
     __import__("user_constants_for_the_probe")
     after = check("stiply", seed=3, budget=budget)
