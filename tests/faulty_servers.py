@@ -38,14 +38,11 @@ Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 def mock_of(model: Provider, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
-    """A `Mock` around a model instance.
-
-    `Mock(name)` can only build providers listed in specs/providers.py (PROVIDER_MODULES), so a faulty
-    subclass registered under its own name cannot be built that way; swap the engine of a real one.
-    """
-    mock = Mock("stiply", seed=seed)
-    mock.engine = engine(model, ids=RandomIds(seed))
-    mock.control = Controls(mock.engine)
+    """A `Mock` around a model instance, on the real engine or on a faulty subclass of it."""
+    mock = Mock(model, seed=seed)
+    if engine is not Engine:
+        mock.engine = engine(model, ids=RandomIds(seed))
+        mock.control = Controls(mock.engine)
     return mock
 
 
