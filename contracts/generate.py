@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,11 @@ class Known:
 
     def values(self, resource: str) -> list[str]:
         return [r[resource] for r in self.newest(resource)]
+
+    def alive(self, resource: str, live: Iterable[str]) -> list[str]:
+        """The values the target still holds, most recently used first."""
+        holds = set(live)
+        return [v for v in self.values(resource) if v in holds]
 
 
 def pick(draw: Any, items: list[Any]) -> Any:
@@ -148,8 +153,7 @@ class Bodies:
                     continue
                 # A value the client chooses: reuse a known one sometimes (uniqueness rules), else a fresh one.
                 reuse = draw(st.booleans())
-                live = set(alive(name))
-                earlier = pick(draw, [v for v in known.values(name) if v in live][:RECENT] or known.values(name))
+                earlier = pick(draw, known.alive(name, alive(name))[:RECENT] or known.values(name))
                 body[name] = earlier if reuse and earlier is not None else fresh()
         if media_type == "multipart/form-data":
             schema = self.contract.resolve(f"{operation.pointer}/requestBody/content/multipart~1form-data/schema")

@@ -104,8 +104,7 @@ class Sequences:
             return
 
     def _recent_live(self, parameter: str) -> list[str]:
-        live = set(self.oracle.model.live_identifiers(parameter))
-        return [v for v in self.known.values(path_resource(parameter)) if v in live]
+        return self.known.alive(path_resource(parameter), self.oracle.model.live_identifiers(parameter))
 
 
 def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:

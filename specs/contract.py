@@ -102,17 +102,11 @@ class Contract:
 
     def validator(self, pointer: str) -> Draft202012Validator:
         """A JSON Schema validator for the schema at `pointer` inside the spec."""
-        return _validator(self, pointer)
+        return _validator(self, pointer, self.resolve(pointer))
 
     def validator_for(self, schema: dict[str, Any]) -> Draft202012Validator:
         """A validator for a schema taken out of the spec (its $refs still resolve against the spec)."""
-        cache = self.__dict__.setdefault("_inline_validators", {})
-        key = id(schema)
-        if key not in cache:
-            cache[key] = Draft202012Validator(
-                {"$id": self.uri, **schema}, registry=self._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
-        return cache[key]
+        return _validator(self, id(schema), schema)
 
     def schema_location(self, pointer: str, path: Iterable[str | int]) -> str:
         """The spec pointer of a keyword reached by `path` (jsonschema's schema path) from the schema at `pointer`.
@@ -141,28 +135,24 @@ class Contract:
         return pointer
 
     def resolve(self, pointer: str) -> Any:
-        node: Any = self.document
-        for token in pointer.lstrip("/").split("/"):
-            if not token:
-                continue
-            token = token.replace("~1", "/").replace("~0", "~")
-            node = node[int(token)] if isinstance(node, list) else node[token]
-        return node
+        return _at(self.document, pointer)
 
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return self.document.get("components", {}).get("securitySchemes", {})
 
 
-def _validator(contract: Contract, pointer: str) -> Draft202012Validator:
+def _validator(contract: Contract, key: str | int, schema: Any) -> Draft202012Validator:
+    """A cached validator for `schema` (a part of the spec), found again by `key`."""
     cache = contract.__dict__.setdefault("_validators", {})
-    if pointer not in cache:
+    if key not in cache:
         # Local $refs inlined once: resolving them through the registry on every request costs more than
         # the validation itself. A recursive $ref stays, made absolute so the registry still resolves it.
-        schema = _inline(contract, contract.resolve(pointer), ())
-        cache[pointer] = Draft202012Validator(
-            schema, registry=contract._registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+        cache[key] = Draft202012Validator(
+            _inline(contract, schema, ()),
+            registry=contract._registry,
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
-    return cache[pointer]
+    return cache[key]
 
 
 def _inline(contract: Contract, node: Any, seen: tuple[str, ...]) -> Any:
@@ -201,12 +191,20 @@ def _security(document: dict[str, Any], raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(name for requirement in requirements for name in requirement)
 
 
+def _at(document: Any, pointer: str) -> Any:
+    """The node at a JSON pointer (with or without its leading '#')."""
+    node = document
+    for token in pointer.lstrip("#").lstrip("/").split("/"):
+        if not token:
+            continue
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
 def _deref(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
-        target: Any = document
-        for token in node["$ref"].lstrip("#/").split("/"):
-            target = target[token.replace("~1", "/").replace("~0", "~")]
-        node = target
+        node = _at(document, node["$ref"])
     return node
 
 
