@@ -27,6 +27,7 @@ class Precondition:
     documented: bool
     source: str
     assumption: str | None = None
+    code: str | None = None  # the provider's own error code for this rule, where it has one
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Operation:
     security: tuple[str, ...]
     parameters: tuple[dict[str, Any], ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    scopes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per scheme, the scopes a token must hold
+    validation_code: str | None = None
 
     @property
     def path_parameters(self) -> list[str]:
@@ -181,14 +184,15 @@ def _preconditions(raw: dict[str, Any], operation_source: str) -> tuple[Precondi
                 documented=bool(item.get("documented", True)),
                 source=item.get("x-source", operation_source),
                 assumption=item.get("x-assumption"),
+                code=item.get("code"),
             )
         )
     return tuple(rules)
 
 
-def _security(document: dict[str, Any], raw: dict[str, Any]) -> tuple[str, ...]:
+def _requirements(document: dict[str, Any], raw: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     requirements = raw.get("security", document.get("security", []))
-    return tuple(name for requirement in requirements for name in requirement)
+    return {name: tuple(scopes or ()) for requirement in requirements for name, scopes in requirement.items()}
 
 
 def _at(document: Any, pointer: str) -> Any:
@@ -226,7 +230,9 @@ def _operations(document: dict[str, Any]) -> tuple[Operation, ...]:
                     preconditions=_preconditions(raw, source),
                     validation_status=int(raw.get("x-validation-status", 400)),
                     identifiers=dict(raw.get("x-identifiers", {})),
-                    security=_security(document, raw),
+                    security=tuple(_requirements(document, raw)),
+                    scopes=_requirements(document, raw),
+                    validation_code=raw.get("x-validation-code", document.get("x-validation-code")),
                     parameters=tuple(
                         _deref(document, p) for p in [*item.get("parameters", []), *raw.get("parameters", [])]
                     ),
@@ -256,11 +262,14 @@ def read_document(name: str) -> dict[str, Any]:
 def load_contract(name: str) -> Contract:
     """Load `specs/<name>.yaml` once per process."""
     document = read_document(name)
-    servers = document.get("servers") or [{"url": "/"}]
+    server = (document.get("servers") or [{"url": "/"}])[0]
+    base_url = server["url"]
+    for variable, spec in (server.get("variables") or {}).items():  # a deployment's host: its documented default
+        base_url = base_url.replace("{" + variable + "}", str(spec.get("default", "")))
     return Contract(
         name=name,
         document=document,
         operations=_operations(document),
-        base_url=servers[0]["url"],
+        base_url=base_url,
         source=_text(document.get("x-source", "")),
     )
