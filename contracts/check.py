@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from esign_contracts.contracts.credentials import ENVIRONMENT, UsageError, from_environment
+from esign_contracts.contracts.credentials import UsageError, describe, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
-from esign_contracts.contracts.generate import path_resource
+from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
 from esign_contracts.contracts.reproducible import seed_only
@@ -21,7 +21,7 @@ from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, ru
 from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
 from esign_contracts.mocks import Mock, WSGIApp, provider_class
 from esign_contracts.mocks.provider import UnknownProvider
-from esign_contracts.specs import Contract, load_contract
+from esign_contracts.specs import Contract, Operation, load_contract
 
 
 @dataclass(frozen=True)
@@ -61,23 +61,23 @@ def check(
     target: Target
     if base_url:
         _check_url(base_url)
-        credentials = from_environment(provider, env)
+        credentials = from_environment(contract, env)
         target = HttpTarget(base_url, contract.base_path)
-        schema = load_schema(contract, base_url=base_url.rstrip("/"), basic=credentials.get("basicAuth"), app=None)
+        schema_url, app = base_url.rstrip("/"), None
     else:
-        mock = mock or Mock(provider, seed=seed)
+        mock = mock or Mock(provider, seed=seed, send_callbacks=False)
         credentials = mock.credentials
         target = MockTarget(mock)
-        schema = load_schema(
-            contract,
-            base_url=IN_PROCESS_BASE + contract.base_path,
-            basic=credentials.get("basicAuth"),
-            app=WSGIApp([mock]),
-        )
-    report = Report(provider, target.label, seed, secrets=secret_strings(credentials))
+        schema_url, app = IN_PROCESS_BASE + contract.base_path, WSGIApp([mock])
+    # Path parameters filled by credentials (Ignisign's appId, appEnv) are identifiers in every URL, not secrets.
+    public = {name for op in contract.operations for name in op.path_parameters}
+    report = Report(provider, target.label, seed, secrets=secret_strings(credentials, public))
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
     if target.remote:
-        _preflight(oracle, provider)
+        _preflight(oracle)
+    else:
+        oracle.fetch_tokens()
+    schema = load_schema(contract, base_url=schema_url, credentials=credentials, tokens=oracle.tokens, app=app)
 
     with seed_only():
         _run_phases(contract, schema, oracle, report, seed=seed, budget=budget, reproduce=reproduce, progress=progress)
@@ -122,44 +122,69 @@ def _run_phases(
     )
 
 
-def _preflight(oracle: Oracle, provider: str) -> None:
-    """One harmless documented request first, so that a wrong URL or wrong credentials is a usage error."""
+def _preflight(oracle: Oracle) -> None:
+    """Harmless documented requests first, so that a wrong URL or wrong credentials is a usage error."""
+    names = describe(oracle.contract)
+    try:
+        oracle.fetch_tokens()
+    except TargetError as exc:
+        raise UsageError(f"cannot reach {oracle.target.label}: {exc}") from exc
+    except UsageError as exc:
+        raise UsageError(f"{exc} (credentials from {names})") from exc
     operation = oracle.contract.operation(oracle.model.preflight)
-    content = (operation.raw.get("requestBody") or {}).get("content", {})
-    media, example = next(
-        ((m, e["value"]) for m, spec in content.items() for e in spec.get("examples", {}).values()), (None, None)
-    )
-    body = json.dumps(example).encode() if example is not None else b""
-    request = oracle.request(operation.method, operation.path, body=body, content_type=media)
+    if operation.identifiers.get("token"):
+        return  # the token operation was the probe
+    body, media = documented_body(operation)
+    path = operation.path
+    for name in operation.path_parameters:
+        path = path.replace("{" + name + "}", UNKNOWN_ID)
+    request = oracle.request(operation.method, path, body=body, content_type=media)
     try:
         answer = oracle.target.send(request)
     except TargetError as exc:
         raise UsageError(f"cannot reach {oracle.target.label}: {exc}") from exc
     if answer.status in (401, 403):
-        names = ", ".join(n for names in ENVIRONMENT.get(provider, {}).values() for n in names)
         raise UsageError(
             f"{oracle.target.label} refused the credentials from {names}: {operation.id} answered {answer.status}"
         )
-    if answer.status == 404:
+    if answer.status == 404 and not operation.path_parameters:
         raise UsageError(
             f"{operation.id} ({operation.method} {operation.path}) answered 404 at {oracle.target.label}: "
             f"is the base URL right? The documented one is {oracle.contract.base_url}"
         )
 
 
+def documented_body(operation: Operation) -> tuple[bytes, str | None]:
+    """The operation's first documented request example, `{}` for a JSON body without one, else nothing."""
+    content = (operation.raw.get("requestBody") or {}).get("content", {})
+    for media, spec in content.items():
+        for example in spec.get("examples", {}).values():
+            return json.dumps(example["value"]).encode(), media
+    if "application/json" in content:
+        return b"{}", "application/json"
+    return b"", None
+
+
+def cleanup_operations(contract: Contract) -> list[Operation]:
+    """The operations that end a resource: those marked `x-cleanup` (Ignisign closes), else every DELETE of one."""
+    marked = [op for op in contract.operations if op.raw.get("x-cleanup")]
+    return marked or [op for op in contract.operations if op.method == "DELETE" and len(op.path_parameters) == 1]
+
+
 def _clean_up(oracle: Oracle, report: Report) -> None:
     """Delete what the run created: what the model holds (judged like any request), then what the
     Schemathesis phase created outside the model's view (not judged: the model never saw it)."""
-    for operation in oracle.contract.operations:
-        if operation.method != "DELETE" or len(operation.path_parameters) != 1:
-            continue
+    for operation in cleanup_operations(oracle.contract):
         name = operation.path_parameters[0]
+        body, media = documented_body(operation)
         for value in oracle.model.live_identifiers(name):
-            oracle.exchange(oracle.request("DELETE", operation.path.replace("{" + name + "}", value)))
+            path = operation.path.replace("{" + name + "}", value)
+            oracle.exchange(oracle.request(operation.method, path, body=body, content_type=media))
         for resource, value in report.created:
             if resource != path_resource(name):
                 continue
-            request = oracle.request("DELETE", operation.path.replace("{" + name + "}", value))
+            path = operation.path.replace("{" + name + "}", value)
+            request = oracle.request(operation.method, path, body=body, content_type=media)
             try:
                 answer = oracle.target.send(request)
             except TargetError:

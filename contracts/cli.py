@@ -1,4 +1,4 @@
-"""The `esign-contracts` command: `check PROVIDER [--base-url URL]` and `serve PROVIDER [--port N]`."""
+"""The `esign-contracts` command: `check PROVIDER [--base-url URL]` and `serve [PROVIDER...] [--port N]`."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--junit-xml", type=Path, help="write a JUnit XML report to this path")
     check.add_argument("--examples", type=int, default=None, help="Schemathesis examples per operation and mode")
     check.add_argument("--sequences", type=int, default=None, help="state machine sequences to run")
-    serve = commands.add_parser("serve", help="serve the mock over HTTP until Ctrl-C")
-    serve.add_argument("provider", choices=sorted(PROVIDER_MODULES))
+    serve = commands.add_parser(
+        "serve", help="serve mocks over HTTP on one port until Ctrl-C (default: every provider)"
+    )
+    serve.add_argument("provider", nargs="*", choices=sorted(PROVIDER_MODULES), help="the providers to serve")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     return parser
@@ -65,7 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
     from esign_contracts.mocks import Mock
 
     try:
-        serve([Mock(args.provider)], args.host, args.port)
+        serve([Mock(name) for name in dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))], args.host, args.port)
     except OSError as exc:
         print(f"esign-contracts: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,4 +1,8 @@
-"""Credentials for a target: from the environment for a real server, the mock's own for the built-in one."""
+"""Credentials for a target: from the environment for a real server, the mock's own for the built-in one.
+
+Which variables fill which security scheme is declared in the spec (`x-environment` on the scheme), so a new
+provider needs no code here.
+"""
 
 from __future__ import annotations
 
@@ -9,49 +13,107 @@ from typing import Any
 from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract
 
-# provider -> security scheme -> environment variables that fill it, in order
-ENVIRONMENT = {
-    "stiply": {"basicAuth": ("STIPLY_USERNAME", "STIPLY_PASSWORD")},
-}
-
 
 class UsageError(Exception):
     """A mistake in how the tool was called; reported in one sentence, exit code 2."""
 
 
-def from_environment(provider: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+def variables(scheme: dict[str, Any]) -> dict[str, str]:
+    """{what the variable fills: variable name} for a scheme's x-environment (a list or a mapping)."""
+    declared = scheme.get("x-environment") or []
+    if isinstance(declared, dict):
+        return {str(k): str(v) for k, v in declared.items()}
+    return {str(index): str(name) for index, name in enumerate(declared)}
+
+
+def _value(scheme: dict[str, Any], env: dict[str, str]) -> Any:
+    """The scheme's credentials from `env`, or None when a variable is missing."""
+    wanted = variables(scheme)
+    if not wanted or not all(env.get(name) for name in wanted.values()):
+        return None
+    if isinstance(scheme.get("x-environment"), dict):
+        return {key: env[name] for key, name in wanted.items()}
+    values = tuple(env[name] for name in wanted.values())
+    return values[0] if len(values) == 1 else values
+
+
+def token_source(contract: Contract, name: str) -> list[str]:
+    """The schemes whose credentials fetch a token for scheme `name` (its x-token operation's security)."""
+    token = contract.security_schemes()[name].get("x-token") or {}
+    if not token:
+        return []
+    return list(contract.operation(token["operationId"]).security)
+
+
+def needed(contract: Contract) -> list[str]:
+    """The schemes some operation requires, each of which must be satisfiable."""
+    return sorted({name for operation in contract.operations for name in operation.security})
+
+
+def from_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every scheme's credentials that the environment holds; a UsageError naming what to set when one is missing."""
     env = dict(os.environ if env is None else env)
-    wanted = ENVIRONMENT.get(provider, {})
-    missing = [name for names in wanted.values() for name in names if not env.get(name)]
+    schemes = contract.security_schemes()
+    found = {name: value for name, scheme in schemes.items() if (value := _value(scheme, env)) is not None}
+    missing = []
+    for name in needed(contract):
+        if name in found or (token_source(contract, name) and all(s in found for s in token_source(contract, name))):
+            continue
+        options = [" and ".join(variables(schemes[name]).values())]
+        options += [" and ".join(v for s in token_source(contract, name) for v in variables(schemes[s]).values())]
+        missing.append(" or ".join(o for o in options if o) or f"(no variables declared for {name})")
     if missing:
-        raise UsageError(f"checking a {provider} server needs credentials: set {', '.join(missing)} in the environment")
-    return {scheme: tuple(env[name] for name in names) for scheme, names in wanted.items()}
+        raise UsageError(
+            f"checking a {contract.name} server needs credentials: set {'; '.join(missing)} in the environment"
+        )
+    return found
 
 
-def secrets(credentials: dict[str, Any]) -> list[str]:
-    """Every string that must never appear in output, including encoded forms."""
+def describe(contract: Contract) -> str:
+    """The variables a provider reads, for messages."""
+    names = [v for scheme in contract.security_schemes().values() for v in variables(scheme).values()]
+    return ", ".join(dict.fromkeys(names)) or "no variables"
+
+
+def secrets(credentials: dict[str, Any], public: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """Every string that must never appear in output, including encoded forms.
+
+    `public` names body-credential fields that are identifiers in the API's own URLs (an application id).
+    """
     found: list[str] = []
     for value in credentials.values():
-        parts = [value] if isinstance(value, str) else list(value)
-        found += [p for p in parts if p]
+        if isinstance(value, dict):
+            parts = [v for k, v in value.items() if k not in public]
+        else:
+            parts = [value] if isinstance(value, str) else list(value)
+        found += [p for p in parts if isinstance(p, str) and len(p) >= 4]
         if isinstance(value, tuple) and len(value) == 2:
             found.append(base64.b64encode(f"{value[0]}:{value[1]}".encode()).decode())
     return sorted(set(found), key=len, reverse=True)
 
 
-def authorize(request: Request, contract: Contract, credentials: dict[str, Any], scheme_names: tuple[str, ...]) -> None:
-    """Add the headers of the first security scheme we have credentials for."""
+def authorize(
+    request: Request,
+    contract: Contract,
+    credentials: dict[str, Any],
+    scheme_names: tuple[str, ...],
+    tokens: dict[str, str] | None = None,
+) -> None:
+    """Add the headers of the first security scheme we have credentials (or a fetched token) for."""
     schemes = contract.security_schemes()
     for name in scheme_names:
-        if name not in credentials:
+        scheme, kind = schemes[name], schemes[name].get("type")
+        bearer = kind == "oauth2" or (kind == "http" and scheme.get("scheme", "").lower() == "bearer")
+        value = (tokens or {}).get(name) if bearer else None
+        value = value or credentials.get(name)
+        if value is None or (bearer and not isinstance(value, str)):
             continue
-        scheme, value = schemes[name], credentials[name]
-        if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "basic":
+        if kind == "http" and scheme.get("scheme", "").lower() == "basic":
             token = base64.b64encode(f"{value[0]}:{value[1]}".encode()).decode()
             request.headers["Authorization"] = f"Basic {token}"
-        elif scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
+        elif bearer:
             request.headers["Authorization"] = f"Bearer {value}"
-        elif scheme.get("type") == "apiKey":
+        elif kind == "apiKey":
             request.headers[scheme["name"]] = value
         return
 
@@ -62,9 +124,16 @@ def redact(text: str, hidden: list[str]) -> str:
     return text
 
 
-def curl_auth(provider: str, request: Request) -> str:
+def curl_auth(contract: Contract, request: Request) -> str:
     """Shell words that authenticate a curl line from the environment, never with the secret itself."""
-    for names in ENVIRONMENT.get(provider, {}).values():
-        if len(names) == 2 and request.headers.get("Authorization", "").lower().startswith("basic "):
+    for scheme in contract.security_schemes().values():
+        names = list(variables(scheme).values())
+        kind, http = scheme.get("type"), scheme.get("scheme", "").lower()
+        header = request.headers.get("Authorization", "").lower()
+        if kind == "http" and http == "basic" and len(names) == 2 and header.startswith("basic "):
             return f' -u "${names[0]}:${names[1]}"'
+        if kind == "apiKey" and len(names) == 1 and scheme["name"] in request.headers:
+            return f' -H "{scheme["name"]}: ${names[0]}"'
+        if (kind == "oauth2" or http == "bearer") and header.startswith("bearer ") and len(names) == 1:
+            return f' -H "Authorization: Bearer ${names[0]}"'
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +21,18 @@ _TEXT = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1
 
 
 def path_resource(parameter: str) -> str:
-    """`sign_request_key` names a `sign_request`; `external_key` names an `external_key`."""
-    return parameter[: -len("_key")] if parameter.endswith("_key") and parameter != "external_key" else parameter
+    """The resource a path parameter names, as the spec's x-identifiers call it.
+
+    `sign_request_key` and `signatureRequestId` name a `sign_request` / `signature_request`,
+    `signature_process_id` a `signature_process`; `external_key` is a value of its own.
+    """
+    if parameter == "external_key":
+        return parameter
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", parameter).lower()
+    for suffix in ("_key", "_id"):
+        if snake.endswith(suffix) and len(snake) > len(suffix):
+            return snake[: -len(suffix)]
+    return snake
 
 
 @dataclass

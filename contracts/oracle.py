@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
+from urllib.parse import urlencode
 
 from esign_contracts.contracts.conformance import first_difference, response_problems
-from esign_contracts.contracts.credentials import authorize, curl_auth
+from esign_contracts.contracts.credentials import UsageError, authorize, curl_auth, token_source
 from esign_contracts.contracts.report import Finding, Report
 from esign_contracts.contracts.target import Target, TargetError
 from esign_contracts.mocks import Engine, Evaluation, Request, Response, provider_class
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.mocks.routing import Route
+from esign_contracts.specs.contract import at
 
 TRACE_LENGTH = 12
 
@@ -30,7 +33,40 @@ class Oracle:
         self.report = report
         self.reproduce = reproduce
         self.trace: list[str] = []
+        self.tokens: dict[str, str] = {}  # per security scheme, the token fetched from the target
         report.documented |= {(op.id, s) for op in self.contract.operations for s in op.statuses if s != 401}
+
+    def fetch_tokens(self) -> None:
+        """Fetch a token for every scheme that declares `x-token` and whose credentials can fetch one.
+
+        The token operation is judged like any request. A token given directly (TRUSTEDX_TOKEN) is used as it
+        is when nothing can fetch one.
+        """
+        for name, scheme in self.contract.security_schemes().items():
+            spec = scheme.get("x-token")
+            given = self.credentials.get(name)
+            sources = token_source(self.contract, name)
+            if not spec or not (isinstance(given, dict) or (sources and all(s in self.credentials for s in sources))):
+                continue
+            operation = self.contract.operation(spec["operationId"])
+            if isinstance(given, dict):
+                body, media = json.dumps(given).encode(), "application/json"
+            else:
+                body, media = urlencode(spec.get("form", {})).encode(), "application/x-www-form-urlencoded"
+            response = self.exchange(self.request(operation.method, operation.path, body=body, content_type=media))
+            if response is None:
+                raise UsageError(f"cannot reach {self.target.label}: {operation.id} got no answer")
+            if not 200 <= response.status < 300:
+                raise UsageError(
+                    f"{self.target.label} gave no token: {operation.id} ({operation.method} {operation.path}) "
+                    f"answered {response.status}; are the credentials right?"
+                )
+            try:
+                token = at(response.payload(), spec["pointer"])
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                raise UsageError(f"{operation.id} answered no token at {spec['pointer']}") from exc
+            self.tokens[name] = str(token)
+            self.report.secrets.append(str(token))
 
     def start_sequence(self) -> None:
         self.trace = []
@@ -44,7 +80,7 @@ class Oracle:
             request.headers["Content-Type"] = content_type
         route = self.engine.router.find(request.method, request.path)
         if authorized and isinstance(route, Route):
-            authorize(request, self.contract, self.credentials, route.operation.security)
+            authorize(request, self.contract, self.credentials, route.operation.security, self.tokens)
         return request
 
     def exchange(self, request: Request) -> Response | None:
@@ -85,6 +121,7 @@ class Oracle:
             return
         try:
             reply = self.engine.commit(evaluation, ShadowIds(body))
+            self.model.take_callbacks()  # the target delivers its own; the shadow model's go nowhere
         except MissingIdentifier as exc:
             self._find(
                 evaluation, "response schema", "the answer carries the new identifier", operation.pointer, str(exc)
@@ -126,7 +163,7 @@ class Oracle:
                 parts += ["-H", f"{name}: {value}"]
         if request.body and request.media_type == "application/json":
             parts += ["--data-binary", request.body.decode("utf-8", "replace")]
-        curl = " ".join(shlex.quote(p) for p in parts) + curl_auth(self.model.name, request)
+        curl = " ".join(shlex.quote(p) for p in parts) + curl_auth(self.contract, request)
         return f"{self.reproduce}\n              {curl}" if self.reproduce else curl
 
 

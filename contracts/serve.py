@@ -32,9 +32,12 @@ def describe_scheme(mock: Mock) -> str:
 
 
 def make_server(mocks: Iterable[Mock], host: str = "127.0.0.1", port: int = 0, threads: int = THREADS) -> Any:
-    """A cheroot server bound to host:port (0 picks a free port), not yet serving."""
+    """A cheroot server bound to host:port (0 picks a free port), not yet serving; callbacks go out off-thread."""
     from cheroot.wsgi import Server
 
+    mocks = list(mocks)
+    for mock in mocks:
+        mock.deliver_callbacks_in_background()
     server = Server(
         (host, port),
         WSGIApp(mocks),

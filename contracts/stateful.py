@@ -32,6 +32,12 @@ class Sequences:
         self.operations = oracle.contract.operations
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
+        # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
+        parameters = {name for op in self.operations for name in op.path_parameters}
+        for value in oracle.credentials.values():
+            for key, field in value.items() if isinstance(value, dict) else ():
+                if key in parameters:
+                    self.known.add(path_resource(key), field, {})
 
     def linked_creators(self, operation: Operation) -> list[Operation]:
         """Operations that create under `operation`'s result, following the spec's OpenAPI links."""
@@ -97,6 +103,7 @@ class Sequences:
             except ControlError:
                 continue
             action(**args)
+            self.oracle.model.take_callbacks()  # the target delivers its own; the shadow model's go nowhere
             self.oracle.report.exercised[(f"control.{name}", 0)] += 1
             for arg, value in args.items():
                 self.known.touch(path_resource(arg), value)

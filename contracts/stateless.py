@@ -34,11 +34,41 @@ def _checks() -> list[Callable[..., Any]]:
     ]
 
 
-def load_schema(contract: Contract, *, base_url: str, basic: tuple[str, str] | None, app: WSGIApp | None) -> Any:
+def load_schema(
+    contract: Contract,
+    *,
+    base_url: str,
+    credentials: dict[str, Any],
+    tokens: dict[str, str],
+    app: WSGIApp | None,
+) -> Any:
+    """The Schemathesis schema with credentials per security scheme (so its `ignored_auth` check reads them right)."""
     import schemathesis
+    from schemathesis.config._auth import OpenAPIAuthConfig
 
     schema = schemathesis.openapi.from_dict(contract.document)
-    schema.config.update(base_url=base_url, basic_auth=basic)
+    schema.config.update(base_url=base_url)
+    configured: dict[str, dict[str, str]] = {}
+    for name, scheme in contract.security_schemes().items():
+        kind, value = scheme.get("type"), tokens.get(name) or credentials.get(name)
+        if kind == "http" and scheme.get("scheme", "").lower() == "basic" and isinstance(value, tuple):
+            configured[name] = {"username": value[0], "password": value[1]}
+        elif kind in ("http", "oauth2") and isinstance(value, str):
+            configured[name] = {"bearer": value}
+        elif kind == "apiKey" and isinstance(value, str):
+            configured[name] = {"api_key": value}
+    schema.config.auth.openapi = OpenAPIAuthConfig(schemes=configured)
+    # Credential fields that are also path parameters (Ignisign's appId, appEnv) are fixed: other values are
+    # another application's, which the target refuses for that reason alone.
+    fixed = {
+        key: field
+        for value in credentials.values()
+        if isinstance(value, dict)
+        for key, field in value.items()
+        if any(key in op.path_parameters for op in contract.operations)
+    }
+    if fixed:
+        schema.config.update(parameters=fixed)
     if app is not None:
         schema.app = app
     return schema

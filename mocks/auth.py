@@ -1,23 +1,49 @@
-"""Authenticate a request with the security scheme the spec names for its operation."""
+"""Authenticate a request with the security scheme the spec names for its operation.
+
+Bearer tokens (`http`/`bearer` and `oauth2`) are accepted when they are the configured token or one the model
+issued (and has not expired); an `oauth2` requirement's scopes must be held by the token (RFC 6750).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from esign_contracts.mocks.http import Request
+from esign_contracts.mocks.provider import Token
 
 
 @dataclass(frozen=True)
 class AuthProblem:
     """Why a request was not authenticated. `missing` is a client mistake; a wrong secret is not."""
 
-    scheme: str
+    scheme: str  # basic | bearer | apiKey
     missing: bool
     detail: str
+    status: int = 401
+    error: str = ""  # the RFC 6750 error code: invalid_token, insufficient_scope
+    scope: str = ""  # the scopes a token lacked, for insufficient_scope
+    name: str = ""  # the security scheme's name in the spec
+
+    @property
+    def kind(self) -> str:
+        """The key of the scheme's x-error-codes that names this problem."""
+        return "missing" if self.missing else (self.error if self.error == "insufficient_scope" else "invalid")
+
+    def challenge(self) -> dict[str, str]:
+        """The WWW-Authenticate header of the answer (RFC 7617 for Basic, RFC 6750 for Bearer)."""
+        if self.scheme == "basic":
+            return {"WWW-Authenticate": 'Basic realm="api"'}
+        if self.scheme != "bearer":
+            return {}
+        parts = [f'error="{self.error}"'] if self.error else []
+        if self.scope:
+            parts.append(f'scope="{self.scope}"')
+        return {"WWW-Authenticate": "Bearer" + (" " + ", ".join(parts) if parts else "")}
 
 
 def _same(a: str, b: str) -> bool:
@@ -38,14 +64,33 @@ def _basic(request: Request, accepted: Any) -> AuthProblem | None:
     return AuthProblem("basic", False, "username or password not accepted")
 
 
-def _bearer(request: Request, accepted: Any) -> AuthProblem | None:
+def _bearer(
+    request: Request, accepted: Any, issued: Callable[[str], Token | None], scopes: tuple[str, ...]
+) -> AuthProblem | None:
     header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    if not header.lower().startswith("bearer ") or not header[7:].strip():
         return AuthProblem("bearer", True, "no 'Authorization: Bearer …' header")
     token = header[7:].strip()
-    if any(_same(token, t) for t in (accepted if isinstance(accepted, list | tuple | set) else [accepted])):
-        return None
-    return AuthProblem("bearer", False, "bearer token not accepted")
+    # A configured token (or several); a mapping is the body credentials of a token operation, not a token.
+    configured = (
+        [accepted] if isinstance(accepted, str) else list(accepted) if isinstance(accepted, list | tuple) else []
+    )
+    if any(_same(token, t) for t in configured):
+        return None  # the configured token holds every scope
+    found = issued(token)
+    if found is None:
+        return AuthProblem("bearer", False, "bearer token not issued or expired", error="invalid_token")
+    lacking = [s for s in scopes if s not in found.scopes]
+    if lacking:
+        return AuthProblem(
+            "bearer",
+            False,
+            f"the token lacks the scope {' '.join(lacking)}",
+            403,
+            "insufficient_scope",
+            " ".join(scopes),
+        )
+    return None
 
 
 def _api_key(request: Request, accepted: Any, name: str) -> AuthProblem | None:
@@ -56,22 +101,26 @@ def _api_key(request: Request, accepted: Any, name: str) -> AuthProblem | None:
 
 
 def authenticate(
-    request: Request, schemes: dict[str, dict[str, Any]], required: tuple[str, ...], credentials: dict[str, Any]
+    request: Request,
+    schemes: dict[str, dict[str, Any]],
+    required: dict[str, tuple[str, ...]],
+    credentials: dict[str, Any],
+    issued: Callable[[str], Token | None] = lambda _: None,
 ) -> AuthProblem | None:
     """None when any one of the required schemes accepts the request, else the first scheme's problem."""
     problems = []
-    for name in required:
+    for name, scopes in required.items():
         scheme = schemes[name]
-        kind = scheme.get("type")
-        if kind == "http" and scheme.get("scheme", "").lower() == "basic":
+        kind, http = scheme.get("type"), scheme.get("scheme", "").lower()
+        if kind == "http" and http == "basic":
             problem = _basic(request, credentials[name])
-        elif kind == "http" and scheme.get("scheme", "").lower() == "bearer":
-            problem = _bearer(request, credentials[name])
+        elif (kind == "http" and http == "bearer") or kind == "oauth2":
+            problem = _bearer(request, credentials.get(name), issued, scopes if kind == "oauth2" else ())
         elif kind == "apiKey" and scheme.get("in") == "header":
             problem = _api_key(request, credentials[name], scheme["name"])
         else:
             raise NotImplementedError(f"security scheme {name!r} ({kind}) is not supported by the core yet")
         if problem is None:
             return None
-        problems.append(problem)
+        problems.append(AuthProblem(**{**problem.__dict__, "name": name}))
     return problems[0] if problems else None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from esign_contracts.mocks.auth import AuthProblem, authenticate
+from esign_contracts.mocks.callbacks import Courier
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import IdSource, RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
@@ -43,7 +44,9 @@ class Evaluation:
             )
         operation = self.route.operation
         if self.auth is not None:
-            return Expected(failures=(Reason("credentials", 401, False, "security scheme", self.auth.detail),))
+            return Expected(
+                failures=(Reason("credentials", self.auth.status, False, "security scheme", self.auth.detail),)
+            )
         failures = [
             Reason(p.rule, p.status, operation.documents(p.status), operation.source, str(p)) for p in self.problems
         ]
@@ -65,9 +68,11 @@ class Engine:
         self.contract = load_contract(provider.spec)
         self.router = Router(self.contract)
         self.credentials = {**provider.default_credentials, **(credentials or {})}
+        provider.credentials = self.credentials  # a token operation checks the secret in its body against these
         self.ids: IdSource = ids or RandomIds()
         self.journal = Journal()
         self.lock = threading.RLock()
+        self.courier = Courier(self.journal, provider.name)
 
     @property
     def name(self) -> str:
@@ -83,7 +88,9 @@ class Engine:
         if isinstance(route, NoRoute):
             return Evaluation(request, route)
         operation = route.operation
-        auth = authenticate(request, self.contract.security_schemes(), operation.security, self.credentials)
+        auth = authenticate(
+            request, self.contract.security_schemes(), operation.scopes, self.credentials, self.provider.token
+        )
         parsed, problems = validate(self.contract, operation, request, route.params)
         call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
         unmet = tuple(p for p in operation.preconditions if not self._holds(p, call))
@@ -106,7 +113,10 @@ class Engine:
         """Answer as the provider would, and journal what happened."""
         with self.lock:
             evaluation = self.evaluate(request)
-            return self._answer(evaluation)
+            answer = self._answer(evaluation)
+            callbacks = self.provider.take_callbacks()
+        self.courier.deliver(callbacks)  # outside the lock: a receiver may call the mock back
+        return answer
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
         return Violation(
@@ -119,8 +129,18 @@ class Engine:
             spec_pointer=pointer,
         )
 
-    def _error(self, status: int, message: str, rule: str, headers: dict[str, str] | None = None) -> Response:
-        return Response.json(status, self.provider.error_body(status, message), {RULE_HEADER: rule, **(headers or {})})
+    def _error(
+        self,
+        evaluation: Evaluation,
+        status: int,
+        message: str,
+        rule: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> Response:
+        call = self.call_for(evaluation) if evaluation.parsed is not None else None
+        body = self.provider.error_body(status, message, code, call)
+        return Response.json(status, body, {RULE_HEADER: rule, **(headers or {})})
 
     def _record(
         self,
@@ -152,7 +172,7 @@ class Engine:
             )
             self._record(evaluation, route.status, "unrouted", "documented operation", message, (violation,))
             extra = {"Allow": ", ".join(route.allowed)} if route.allowed else {}
-            return self._error(route.status, message, "documented operation", extra)
+            return self._error(evaluation, route.status, message, "documented operation", extra)
         operation = route.operation
         if evaluation.auth is not None:
             auth = evaluation.auth
@@ -165,9 +185,10 @@ class Engine:
                 if auth.missing
                 else ()
             )
-            self._record(evaluation, 401, "unauthenticated", "credentials", auth.detail, found)
-            challenge = {"WWW-Authenticate": 'Basic realm="api"' if auth.scheme == "basic" else "Bearer"}
-            return self._error(401, "Unauthorized", "credentials", challenge)
+            self._record(evaluation, auth.status, "unauthenticated", "credentials", auth.detail, found)
+            codes = self.contract.security_schemes().get(auth.name, {}).get("x-error-codes", {})
+            words = "Forbidden" if auth.status == 403 else "Unauthorized"
+            return self._error(evaluation, auth.status, words, "credentials", auth.challenge(), codes.get(auth.kind))
         if evaluation.problems:
             found = tuple(
                 self._violation(evaluation, p.rule, operation.source, f"{p.location}: {p.detail}", p.spec_pointer)
@@ -176,11 +197,13 @@ class Engine:
             first = evaluation.problems[0]
             self._record(evaluation, first.status, "violation", first.rule, str(first), found)
             words = status_text(operation, self.contract, first.status) or "Wrong parameter"
-            return self._error(first.status, f"{words}: {first}", first.rule)
+            return self._error(
+                evaluation, first.status, f"{words}: {first}", first.rule, code=operation.validation_code
+            )
         if evaluation.unmet:
             rule = evaluation.unmet[0]
             self._record(evaluation, rule.status, "refused", rule.id, rule.rule)
-            return self._error(rule.status, rule.rule, rule.id)
+            return self._error(evaluation, rule.status, rule.rule, rule.id, code=rule.code)
         reply = self.commit(evaluation)
         self._record(evaluation, reply.status, "ok")
         return render(reply)

@@ -40,7 +40,8 @@ class Entry:
     method: str
     path: str
     status: int
-    outcome: str  # "ok", "refused" (unmet precondition), "violation", "unauthenticated", "unrouted", "control"
+    outcome: str  # "ok", "refused" (unmet precondition), "violation", "unauthenticated", "unrouted", "control",
+    # "delivered" / "undelivered" (a callback to a client's URL)
     rule: str = ""
     message: str = ""
     violations: tuple[Violation, ...] = field(default=())

@@ -8,6 +8,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from esign_contracts.mocks.callbacks import Courier
 from esign_contracts.mocks.engine import Engine
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import RandomIds
@@ -45,6 +46,7 @@ class Controls:
         def run(*args: Any, **kwargs: Any) -> Any:
             with self._engine.lock:
                 result = action(*args, **kwargs)
+                callbacks = provider.take_callbacks()
                 self._engine.journal.record(
                     provider=provider.name,
                     operation=f"control.{name}",
@@ -53,7 +55,8 @@ class Controls:
                     status=0,
                     outcome="control",
                 )
-                return result
+            self._engine.courier.deliver(callbacks)
+            return result
 
         return run
 
@@ -68,10 +71,13 @@ class Mock:
         credentials: dict[str, Any] | None = None,
         seed: int | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        send_callbacks: bool = True,
     ) -> None:
         # A model instance is accepted too (a subclass that changes a rule, in tests of the oracle).
         model = provider if isinstance(provider, Provider) else provider_class(provider)(clock=clock)
         self.engine = Engine(model, credentials=credentials, ids=RandomIds(seed))
+        if not send_callbacks:  # journaled as "not sent": a check run generates the URLs, nothing may leave
+            self.engine.courier = Courier(self.engine.journal, self.name, send=None)
         self.control = Controls(self.engine)
 
     @property
@@ -102,8 +108,15 @@ class Mock:
     def handle(self, request: Request) -> Response:
         return self.engine.handle(request)
 
+    def deliver_callbacks_in_background(self) -> None:
+        """Send callbacks from a worker thread with retries (served); by default they go out at once (in-process)."""
+        courier = self.engine.courier
+        if not courier.background and courier.send is not None:
+            self.engine.courier = Courier(self.engine.journal, self.name, background=True)
+
     def reset(self) -> None:
         """Forget all state and the journal."""
         with self.engine.lock:
             self.engine.provider.reset()
+            self.engine.provider.take_callbacks()
             self.engine.journal.clear()

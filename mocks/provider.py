@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -34,6 +34,24 @@ class Call:
 
     def field(self, name: str, default: Any = None) -> Any:
         return self.body.get(name, default) if isinstance(self.body, dict) else default
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token the model issued: what it may do and until when."""
+
+    scopes: frozenset[str]
+    expires: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A call the provider makes to a URL its client registered (OKdokument sendInfo, Stiply call_back_url)."""
+
+    name: str  # the key of the operation's OpenAPI `callbacks` entry
+    url: str
+    body: Any = None
+    method: str = "POST"
 
 
 @dataclass
@@ -116,6 +134,10 @@ class Provider:
 
     def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.credentials: dict[str, Any] = dict(self.default_credentials)  # the engine sets what it accepts
+        # Issued tokens are credentials, not resources: they survive reset(), as a client caches its token.
+        self.tokens: dict[str, Token] = {}
+        self.outbox: list[Callback] = []
         self.reset()
 
     def now(self) -> dt.datetime:
@@ -126,9 +148,32 @@ class Provider:
         """Forget all state."""
         raise NotImplementedError
 
-    def error_body(self, status: int, message: str) -> Any:
-        """The body of an error answer; the docs rarely give one, so a model says what it assumes."""
+    def error_body(self, status: int, message: str, code: str | None = None, call: Call | None = None) -> Any:
+        """The body of an error answer; the docs rarely give one, so a model says what it assumes.
+
+        `code` is the provider's code for the failed rule (the spec's `code`, or the scheme's x-error-codes).
+        """
         return {"message": message}
+
+    def issue_token(self, token: str, scopes: Iterable[str] = (), expires_in: float | None = None) -> None:
+        """Remember a token this model handed out, so that the core's auth accepts it."""
+        expires = self.now() + dt.timedelta(seconds=expires_in) if expires_in else None
+        self.tokens[token] = Token(frozenset(scopes), expires)
+
+    def token(self, token: str) -> Token | None:
+        """The live token, or None when it was never issued or has expired."""
+        found = self.tokens.get(token)
+        if found is not None and found.expires is not None and self.now() >= found.expires:
+            return None
+        return found
+
+    def call_back(self, name: str, url: str, body: Any = None, method: str = "POST") -> None:
+        """Queue a call to a client's URL; the core delivers it once the request or control action is done."""
+        self.outbox.append(Callback(name, url, body, method))
+
+    def take_callbacks(self) -> list[Callback]:
+        taken, self.outbox = self.outbox, []
+        return taken
 
     def live_identifiers(self, parameter: str) -> list[str]:
         """Identifiers of resources that exist now, for the path parameter `parameter` (for clean-up)."""

@@ -209,7 +209,7 @@ class Stiply(Provider, name="stiply", spec="stiply"):
     def reset(self) -> None:
         self.requests: dict[str, SignRequest] = {}
 
-    def error_body(self, status: int, message: str) -> Any:
+    def error_body(self, status: int, message: str, code: str | None = None, call: Call | None = None) -> Any:
         # assumption error_body: the docs show no error body; this mirrors the success bodies.
         return {"message": message, "status_code": str(status)}
 

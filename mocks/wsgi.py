@@ -47,28 +47,33 @@ def _json(status: int, message: str) -> Response:
     return Response.json(status, {"message": message})
 
 
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0]
+
+
 class WSGIApp:
-    """Dispatches on the path prefix of each mock's server URL (`/v1` for Stiply)."""
+    """Dispatches on the first path segment of each mock's documented paths (`/v1` Stiply, `/v3` Ignisign, ...)."""
 
     def __init__(self, mocks: Iterable[Mock]) -> None:
-        self.mocks = sorted(mocks, key=lambda m: -len(m.engine.contract.base_path))
-        prefixes = [m.engine.contract.base_path for m in self.mocks]
-        if len(set(prefixes)) != len(prefixes):
-            raise ValueError(f"two mocks share a base path: {prefixes}")
+        self.mocks = list(mocks)
+        self.routes: dict[str, Mock] = {}
+        for mock in self.mocks:
+            contract = mock.engine.contract
+            for operation in contract.operations:
+                segment = _first_segment(contract.base_path + operation.path)
+                other = self.routes.setdefault(segment, mock)
+                if other is not mock:
+                    raise ValueError(f"{other.name} and {mock.name} both serve paths under /{segment}")
 
     def _mock_for(self, path: str) -> Mock | None:
-        for mock in self.mocks:
-            base = mock.engine.contract.base_path
-            if path == base or path.startswith(base + "/") or not base:
-                return mock
-        return None
+        return self.routes.get(_first_segment(path))
 
     def _answer(self, environ: dict[str, Any]) -> Response:
         path = _path(environ)
         mock = self._mock_for(path)
         if mock is None:
-            served = ", ".join(m.engine.contract.base_path or "/" for m in self.mocks)
-            return _json(404, f"no provider is served at {path}; served base paths: {served}")
+            served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
+            return _json(404, f"no provider is served at {path}; served paths: {served}")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -138,7 +138,7 @@ class Contract:
         return pointer
 
     def resolve(self, pointer: str) -> Any:
-        return _at(self.document, pointer)
+        return at(self.document, pointer)
 
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return self.document.get("components", {}).get("securitySchemes", {})
@@ -195,7 +195,7 @@ def _requirements(document: dict[str, Any], raw: dict[str, Any]) -> dict[str, tu
     return {name: tuple(scopes or ()) for requirement in requirements for name, scopes in requirement.items()}
 
 
-def _at(document: Any, pointer: str) -> Any:
+def at(document: Any, pointer: str) -> Any:
     """The node at a JSON pointer (with or without its leading '#')."""
     node = document
     for token in pointer.lstrip("#").lstrip("/").split("/"):
@@ -208,7 +208,7 @@ def _at(document: Any, pointer: str) -> Any:
 
 def _deref(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in node:
-        node = _at(document, node["$ref"])
+        node = at(document, node["$ref"])
     return node
 
 

@@ -74,7 +74,7 @@ def test_no_credential_appears_in_any_output(served, credentials, capsys, tmp_pa
     ("argv", "env", "message"),
     [
         (["check", "stiply", "--base-url", "ftp://x"], {}, "--base-url must be an http(s) URL"),
-        (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {}, "set STIPLY_USERNAME, STIPLY_PASSWORD"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {}, "set STIPLY_USERNAME and STIPLY_PASSWORD"),
         (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {"STIPLY_USERNAME": "u", "STIPLY_PASSWORD": "p"},
          "cannot reach http://127.0.0.1:1/v1"),
         (["check", "stiply", "--examples", "0"], {}, "must be at least 1"),
