@@ -147,7 +147,7 @@ def _preflight(oracle: Oracle) -> None:
         raise UsageError(
             f"{oracle.target.label} refused the credentials from {names}: {operation.id} answered {answer.status}"
         )
-    if answer.status == 404 and not operation.path_parameters:
+    if answer.status == 404 and not oracle.engine.evaluate(request).expected(oracle.contract).accepts(404):
         raise UsageError(
             f"{operation.id} ({operation.method} {operation.path}) answered 404 at {oracle.target.label}: "
             f"is the base URL right? The documented one is {oracle.contract.base_url}"

@@ -21,6 +21,10 @@ def response_problems(contract: Contract, operation: Operation, response: Respon
     spec = operation.raw.get("responses", {}).get(str(response.status))
     if spec is None:
         return [], None
+    base = f"{operation.pointer}/responses/{response.status}"
+    while "$ref" in spec:  # a shared response in components/responses
+        base = spec["$ref"].lstrip("#")
+        spec = contract.resolve(base)
     content = spec.get("content") or {}
     if not content:
         return [], None
@@ -36,7 +40,7 @@ def response_problems(contract: Contract, operation: Operation, response: Respon
     if "schema" not in content[media]:
         return [], body
     escaped = media.replace("/", "~1")
-    pointer = f"{operation.pointer}/responses/{response.status}/content/{escaped}/schema"
+    pointer = f"{base}/content/{escaped}/schema"
     error = best_match(contract.validator(pointer).iter_errors(body))
     if error is None:
         return [], body

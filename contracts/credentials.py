@@ -45,9 +45,15 @@ def token_source(contract: Contract, name: str) -> list[str]:
     return list(contract.operation(token["operationId"]).security)
 
 
-def needed(contract: Contract) -> list[str]:
-    """The schemes some operation requires, each of which must be satisfiable."""
-    return sorted({name for operation in contract.operations for name in operation.security})
+def needed(contract: Contract, found: dict[str, Any]) -> list[str]:
+    """The schemes that must be satisfiable: every scheme some operation requires, except the credentials of
+    a token operation whose token was given directly (TRUSTEDX_TOKEN without a client id and secret)."""
+    token_operations = {
+        scheme["x-token"]["operationId"]
+        for name, scheme in contract.security_schemes().items()
+        if scheme.get("x-token") and isinstance(found.get(name), str)
+    }
+    return sorted({name for op in contract.operations if op.id not in token_operations for name in op.security})
 
 
 def from_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -56,7 +62,7 @@ def from_environment(contract: Contract, env: dict[str, str] | None = None) -> d
     schemes = contract.security_schemes()
     found = {name: value for name, scheme in schemes.items() if (value := _value(scheme, env)) is not None}
     missing = []
-    for name in needed(contract):
+    for name in needed(contract, found):
         if name in found or (token_source(contract, name) and all(s in found for s in token_source(contract, name))):
             continue
         options = [" and ".join(variables(schemes[name]).values())]

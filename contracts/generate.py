@@ -160,6 +160,14 @@ class Bodies:
             return BodyPlan(b"", None)
         if isinstance(body, dict):
             for name in list(body):
+                resource = path_resource(name)
+                if name not in operation.identifiers and resource in known.records and not broken:
+                    # A body field that names a known resource (OKdokument's signatureRequestId): mostly a live
+                    # one, as a client would send, now and then the generated value (an unknown one).
+                    live = known.alive(resource, alive(name))[:RECENT]
+                    chosen = pick(draw, [*live, *live, None])
+                    body[name] = chosen if chosen is not None else body[name]
+                    continue
                 if name not in operation.identifiers or not isinstance(body[name], str):
                     continue
                 # A value the client chooses: reuse a known one sometimes (uniqueness rules), else a fresh one.

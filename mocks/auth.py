@@ -58,8 +58,8 @@ def _basic(request: Request, accepted: Any) -> AuthProblem | None:
         user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return AuthProblem("basic", True, "the Basic credentials are not base64 of 'user:password'")
-    want_user, want_password = accepted
-    if _same(user, want_user) and _same(password, want_password):
+    want_user, want_password = accepted or ("", "")  # no credentials configured: nothing is accepted
+    if accepted and _same(user, want_user) and _same(password, want_password):
         return None
     return AuthProblem("basic", False, "username or password not accepted")
 
@@ -97,7 +97,7 @@ def _api_key(request: Request, accepted: Any, name: str) -> AuthProblem | None:
     value = request.headers.get(name)
     if value is None:
         return AuthProblem("apiKey", True, f"no {name!r} header")
-    return None if _same(value, accepted) else AuthProblem("apiKey", False, f"{name} not accepted")
+    return None if accepted and _same(value, accepted) else AuthProblem("apiKey", False, f"{name} not accepted")
 
 
 def authenticate(
@@ -113,11 +113,11 @@ def authenticate(
         scheme = schemes[name]
         kind, http = scheme.get("type"), scheme.get("scheme", "").lower()
         if kind == "http" and http == "basic":
-            problem = _basic(request, credentials[name])
+            problem = _basic(request, credentials.get(name))
         elif (kind == "http" and http == "bearer") or kind == "oauth2":
             problem = _bearer(request, credentials.get(name), issued, scopes if kind == "oauth2" else ())
         elif kind == "apiKey" and scheme.get("in") == "header":
-            problem = _api_key(request, credentials[name], scheme["name"])
+            problem = _api_key(request, credentials.get(name), scheme["name"])
         else:
             raise NotImplementedError(f"security scheme {name!r} ({kind}) is not supported by the core yet")
         if problem is None:

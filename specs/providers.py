@@ -5,4 +5,6 @@ Kept free of imports so that the pytest plugin can list providers without loadin
 
 PROVIDER_MODULES = {
     "stiply": "esign_contracts.mocks.stiply",
+    "okdokument": "esign_contracts.mocks.okdokument",
+    "trustedx": "esign_contracts.mocks.trustedx",
 }
