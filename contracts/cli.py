@@ -1,4 +1,4 @@
-"""The `esign-contracts` command: `check PROVIDER [--base-url URL]` and `serve [PROVIDER...] [--port N]`."""
+"""The `esign-contracts` command: `check [PROVIDER...] [--base-url URL]` and `serve [PROVIDER...] [--port N]`."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="check a server (default: the built-in mock) against the contract")
-    check.add_argument("provider", choices=sorted(PROVIDER_MODULES))
-    check.add_argument("--base-url", help="the server's base URL, e.g. http://127.0.0.1:8000/v1 (credentials from env)")
+    check.add_argument(
+        "provider",
+        nargs="*",
+        help=f"the providers to check (default: every one): {', '.join(sorted(PROVIDER_MODULES))}",
+    )
+    check.add_argument(
+        "--base-url", help="one provider's server, e.g. http://127.0.0.1:8000/v1 (credentials from the environment)"
+    )
     check.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
     check.add_argument("--junit-xml", type=Path, help="write a JUnit XML report to this path")
     check.add_argument("--examples", type=int, default=None, help="Schemathesis examples per operation and mode")
@@ -26,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="serve mocks over HTTP on one port until Ctrl-C (default: every provider)"
     )
-    serve.add_argument("provider", nargs="*", choices=sorted(PROVIDER_MODULES), help="the providers to serve")
+    # (no argparse `choices` here: with nargs="*" it refuses the empty list; _serve checks the names)
+    serve.add_argument("provider", nargs="*", help=f"the providers to serve: {', '.join(sorted(PROVIDER_MODULES))}")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     return parser
@@ -44,28 +51,46 @@ def _check(args: argparse.Namespace) -> int:
     if budget.examples < 1 or budget.sequences < 1:
         print("esign-contracts: --examples and --sequences must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    progress = Progress()
-    try:
-        report = check(args.provider, args.base_url, seed=args.seed, budget=budget, progress=progress)
-    except UsageError as exc:
-        progress.done()
-        print(f"esign-contracts: {exc}", file=sys.stderr)
+    providers = list(dict.fromkeys(args.provider or sorted(PROVIDER_MODULES)))
+    unknown = [name for name in providers if name not in PROVIDER_MODULES]
+    if unknown:
+        known = ", ".join(sorted(PROVIDER_MODULES))
+        print(f"esign-contracts: unknown provider {', '.join(unknown)}; known providers: {known}", file=sys.stderr)
         return EXIT_USAGE
-    progress.done()
-    print(report.render())
-    if args.junit_xml:
+    if args.base_url and len(providers) != 1:
+        print("esign-contracts: --base-url is one provider's server: name exactly one provider", file=sys.stderr)
+        return EXIT_USAGE
+    progress = Progress()
+    reports = []
+    for provider in providers:
         try:
-            args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")
+            reports.append(check(provider, args.base_url, seed=args.seed, budget=budget, progress=progress))
+        except UsageError as exc:
+            progress.done()
+            print(f"esign-contracts: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        progress.done()
+        print(reports[-1].render(), flush=True)
+    if args.junit_xml:
+        suites = [report.junit_xml() for report in reports]
+        text = suites[0] if len(suites) == 1 else f"<testsuites>{''.join(suites)}</testsuites>"
+        try:
+            args.junit_xml.write_text(text, encoding="utf-8")
         except OSError as exc:
             print(f"esign-contracts: cannot write --junit-xml {args.junit_xml}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
-    return EXIT_OK if report.ok else EXIT_VIOLATIONS
+    return EXIT_OK if all(report.ok for report in reports) else EXIT_VIOLATIONS
 
 
 def _serve(args: argparse.Namespace) -> int:
     from esign_contracts.contracts.serve import serve
     from esign_contracts.mocks import Mock
 
+    unknown = [name for name in args.provider if name not in PROVIDER_MODULES]
+    if unknown:
+        known = ", ".join(sorted(PROVIDER_MODULES))
+        print(f"esign-contracts: unknown provider {', '.join(unknown)}; known providers: {known}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         serve([Mock(name) for name in dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))], args.host, args.port)
     except OSError as exc:

@@ -158,6 +158,8 @@ class Bodies:
             body = copy.deepcopy(documented)  # the docs' own examples reach the documented flow most directly
         if body is NOT_SET:
             return BodyPlan(b"", None)
+        # A copy: Schemathesis may hand out the spec's own example object, which the fields below would change.
+        body = copy.deepcopy(body)
         if isinstance(body, dict):
             for name in list(body):
                 resource = path_resource(name)

@@ -22,10 +22,17 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 
 def describe_scheme(mock: Mock) -> str:
+    schemes = mock.engine.contract.security_schemes()
     parts = []
     for scheme, value in mock.credentials.items():
+        token = (schemes.get(scheme) or {}).get("x-token")
         if isinstance(value, tuple) and len(value) == 2:
             parts.append(f"{scheme}: username {value[0]!r}, password {value[1]!r}")
+        elif isinstance(value, dict) and token:
+            fields = ", ".join(f"{k} {v!r}" for k, v in value.items())
+            parts.append(f"{scheme}: a token from {token['operationId']} with {fields}")
+        elif token:
+            parts.append(f"{scheme}: {value!r} or a token from {token['operationId']}")
         else:
             parts.append(f"{scheme}: {value!r}")
     return "; ".join(parts)
@@ -80,12 +87,17 @@ class Running:
         self._thread.join(timeout=10)
 
 
+def banner(mocks: list[Mock], host: str, port: int, out: TextIO) -> None:
+    """One line per provider: where it is served and the (non-secret, mock-only) credentials it accepts."""
+    for mock in mocks:
+        url = f"http://{host}:{port}{mock.engine.contract.base_path}"
+        print(f"{mock.name}: {url}  ({describe_scheme(mock)})", file=out)
+
+
 def serve(mocks: list[Mock], host: str, port: int, out: TextIO = sys.stdout) -> None:
     """Serve until SIGINT or SIGTERM; print one line per provider with its base URL and accepted credentials."""
     server = make_server(mocks, host, port)
-    for mock in mocks:
-        url = f"http://{host}:{bound_port(server)}{mock.engine.contract.base_path}"
-        print(f"{mock.name}: {url}  ({describe_scheme(mock)})", file=out)
+    banner(mocks, host, bound_port(server), out)
     print("Ctrl-C to stop.", file=out, flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -5,6 +5,7 @@ Kept free of imports so that the pytest plugin can list providers without loadin
 
 PROVIDER_MODULES = {
     "stiply": "esign_contracts.mocks.stiply",
+    "ignisign": "esign_contracts.mocks.ignisign",
     "okdokument": "esign_contracts.mocks.okdokument",
     "trustedx": "esign_contracts.mocks.trustedx",
 }

@@ -11,6 +11,7 @@ import pytest
 
 from esign_contracts.contracts.check import Budget, check
 from esign_contracts.contracts.cli import main
+from esign_contracts.contracts.report import Report
 from esign_contracts.contracts.serve import Running
 from esign_contracts.mocks import Mock
 
@@ -102,9 +103,29 @@ def test_wrong_credentials_and_a_wrong_base_url_are_usage_errors(served, monkeyp
 
 
 def test_an_unknown_provider_is_a_usage_error(capsys) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["check", "docusign"])
-    assert exit_.value.code == 2 and "invalid choice: 'docusign'" in capsys.readouterr().err
+    assert main(["check", "docusign"]) == 2
+    known = "known providers: ignisign, okdokument, stiply, trustedx"
+    assert f"unknown provider docusign; {known}" in capsys.readouterr().err
+
+
+def test_a_base_url_names_one_provider(capsys) -> None:
+    assert main(["check", "stiply", "okdokument", "--base-url", "http://127.0.0.1:1"]) == 2
+    assert "name exactly one provider" in capsys.readouterr().err
+
+
+def test_check_without_a_provider_checks_every_built_in_mock(monkeypatch, capsys, tmp_path: Path) -> None:
+    checked = []
+
+    def fake_check(provider, base_url, **kwargs):  # type: ignore[no-untyped-def]
+        checked.append(provider)
+        return Report(provider, "the built-in mock", 0)
+
+    monkeypatch.setattr("esign_contracts.contracts.check.check", fake_check)
+    junit = tmp_path / "all.xml"
+    assert main(["check", "--junit-xml", str(junit)]) == 0
+    assert checked == ["ignisign", "okdokument", "stiply", "trustedx"]
+    suites = ET.parse(junit).getroot()
+    assert suites.tag == "testsuites" and len(suites) == 4
 
 
 def test_the_same_seed_gives_the_same_run() -> None:
