@@ -9,7 +9,7 @@ from typing import Any
 from esign_contracts.mocks.auth import AuthProblem, authenticate
 from esign_contracts.mocks.callbacks import Courier
 from esign_contracts.mocks.http import Request, Response
-from esign_contracts.mocks.ids import IdSource, RandomIds
+from esign_contracts.mocks.ids import IdSource, JwtTokens, RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
 from esign_contracts.mocks.outcome import Expected, Reason
 from esign_contracts.mocks.provider import Call, Provider, Reply
@@ -69,7 +69,12 @@ class Engine:
         self.router = Router(self.contract)
         self.credentials = {**provider.default_credentials, **(credentials or {})}
         provider.credentials = self.credentials  # a token operation checks the secret in its body against these
-        self.ids: IdSource = ids or RandomIds()
+        jwt_operations = {
+            scheme["x-token"]["operationId"]
+            for scheme in self.contract.security_schemes().values()
+            if scheme.get("x-token") and str(scheme.get("bearerFormat", "")).upper() == "JWT"
+        }
+        self.ids: IdSource = JwtTokens(ids or RandomIds(), jwt_operations) if jwt_operations else ids or RandomIds()
         self.journal = Journal()
         self.lock = threading.RLock()
         self.courier = Courier(self.journal, provider.name)

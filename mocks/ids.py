@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import string
+import time
 from typing import Any, Protocol
 
 from esign_contracts.specs import Operation
@@ -24,6 +27,34 @@ class RandomIds:
 
     def __call__(self, operation: Operation, resource: str) -> str:
         return "".join(self._random.choices(_ALPHABET, k=self.length))
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+JWT_LIFETIME_SECONDS = 24 * 3600
+
+
+class JwtTokens:
+    """Tokens of operations that issue a `bearerFormat: JWT` token shaped as a JWT; other ids from `inner`.
+
+    Clients read such a token: the Ignisign SDK decodes its payload for `exp` to know when to renew. The
+    signature is random: the mock checks tokens by lookup, and a client has no key to verify it with.
+    """
+
+    def __init__(self, inner: IdSource, operations: set[str]) -> None:
+        self.inner, self.operations = inner, operations
+
+    def __call__(self, operation: Operation, resource: str) -> str:
+        if resource != "token" or operation.id not in self.operations:
+            return self.inner(operation, resource)
+        now = int(time.time())  # real time: the client compares `exp` with its own clock
+        header = {"alg": "HS256", "typ": "JWT"}
+        payload = {"iat": now, "exp": now + JWT_LIFETIME_SECONDS, "jti": self.inner(operation, resource)}
+        parts = [json.dumps(part, separators=(",", ":")).encode() for part in (header, payload)]
+        signature = self.inner(operation, "signature").encode()
+        return ".".join(_b64url(part) for part in [*parts, signature])
 
 
 class MissingIdentifier(LookupError):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -456,3 +459,20 @@ def test_seeded_mocks_hand_out_the_same_identifiers() -> None:
             session = login(mock)
             made.append((session.headers["Authorization"], init(session)))
     assert made[0] == made[1]
+
+
+def test_the_jwt_token_is_shaped_as_a_jwt_whose_payload_tells_when_it_expires() -> None:
+    # The official SDK decodes the payload for `exp` to know when to renew (provider-notes > Ignisign > SDK).
+    mock = Mock("ignisign", seed=1)
+    with InProcess([mock]):
+        body = {"appId": "ignisign-app", "appEnv": "DEVELOPMENT", "secret": "ignisign-secret"}
+        token = requests.post("https://api.ignisign.io/v3/auth/app-api", json=body).json()["jwtToken"]
+        header, payload, signature = token.split(".")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["typ"] == "JWT"
+        assert claims["exp"] > time.time() and signature
+        hooks = requests.get(
+            "https://api.ignisign.io/v3/applications/ignisign-app/envs/DEVELOPMENT/webhooks",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert hooks.status_code == 200 and hooks.json() == []
