@@ -15,7 +15,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from esign_contracts.mocks import Mock, WSGIApp
-from esign_contracts.mocks.wsgi import MAX_BODY_BYTES
+from esign_contracts.mocks.wsgi import MAX_BODY_BYTES, ConnectionCut
 
 THREADS = 8
 REQUEST_TIMEOUT_SECONDS = 10
@@ -53,6 +53,13 @@ def make_server(mocks: Iterable[Mock], host: str = "127.0.0.1", port: int = 0, t
         timeout=REQUEST_TIMEOUT_SECONDS,
     )
     server.max_request_body_size = MAX_BODY_BYTES  # cheroot answers 413 above it
+    log = server.error_log
+
+    def quiet_about_injected_drops(*args: Any, **kwargs: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionCut):  # a drop the user asked for is no error
+            log(*args, **kwargs)
+
+    server.error_log = quiet_about_injected_drops
     server.prepare()  # binds now, so the real port is known before serving
     return server
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from esign_contracts.mocks.auth import AuthProblem, authenticate
 from esign_contracts.mocks.callbacks import Courier
+from esign_contracts.mocks.faults import Dropped, Faults
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import IdSource, JwtTokens, RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
@@ -78,6 +80,7 @@ class Engine:
         self.journal = Journal()
         self.lock = threading.RLock()
         self.courier = Courier(self.journal, provider.name)
+        self.faults = Faults(self.contract)
 
     @property
     def name(self) -> str:
@@ -115,13 +118,39 @@ class Engine:
         return self.provider.apply(self.call_for(evaluation, ids or self.ids))
 
     def handle(self, request: Request) -> Response:
-        """Answer as the provider would, and journal what happened."""
+        """Answer as the provider would (or as an injected fault says), and journal what happened."""
+        if self.faults:
+            injected = self._inject(request)
+            if injected is not None:
+                return injected
         with self.lock:
             evaluation = self.evaluate(request)
             answer = self._answer(evaluation)
             callbacks = self.provider.take_callbacks()
         self.courier.deliver(callbacks)  # outside the lock: a receiver may call the mock back
         return answer
+
+    def _inject(self, request: Request) -> Response | None:
+        """Apply the fault injected for this request's operation, if any: wait, drop, or answer its status."""
+        route = self.router.find(request.method, request.path)
+        fault = self.faults.take(route.operation.id) if isinstance(route, Route) else None
+        if fault is None:
+            return None
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)  # outside the lock: other requests go on meanwhile
+        if not fault.drop and fault.status is None:
+            return None
+        evaluation = Evaluation(request, route)
+        message = f"injected fault {fault.id}: " + ("connection dropped" if fault.drop else f"answer {fault.status}")
+        with self.lock:
+            self._record(evaluation, fault.status or 0, "injected", "injected fault", message)
+        if fault.drop:
+            raise Dropped(message)
+        assert fault.status is not None
+        assert isinstance(route, Route)
+        words = status_text(route.operation, self.contract, fault.status) or message
+        body = self.provider.error_body(fault.status, words, None, None)
+        return Response.json(fault.status, body, {RULE_HEADER: "injected fault"})
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
         return Violation(

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+import requests
 import responses
 
+from esign_contracts.mocks.faults import Dropped
 from esign_contracts.mocks.http import Request
 from esign_contracts.mocks.mock import Mock
 
@@ -43,7 +45,10 @@ class InProcess:
 
         def callback(prepared: Any) -> tuple[int, dict[str, str], bytes]:
             request = Request.from_url(prepared.method, prepared.url, prepared.headers.items(), _body(prepared))
-            answer = mock.handle(request)
+            try:
+                answer = mock.handle(request)
+            except Dropped as exc:  # what a client sees when the server closes the connection
+                raise requests.ConnectionError(f"connection closed without an answer ({exc})") from exc
             return answer.status, answer.headers, answer.body
 
         for method in METHODS:

@@ -10,6 +10,7 @@ from typing import Any
 
 from esign_contracts.mocks.callbacks import Courier
 from esign_contracts.mocks.engine import Engine
+from esign_contracts.mocks.faults import Faults
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
@@ -98,6 +99,11 @@ class Mock:
         return self.engine.credentials
 
     @property
+    def faults(self) -> Faults:
+        """Injected faults: `mock.faults.add("createSigner", status=403, times=1)`; also latency_ms, drop, share."""
+        return self.engine.faults
+
+    @property
     def journal(self) -> Journal:
         return self.engine.journal
 
@@ -119,4 +125,5 @@ class Mock:
         with self.engine.lock:
             self.engine.provider.reset()
             self.engine.provider.take_callbacks()
+            self.engine.faults.clear()
             self.engine.journal.clear()

@@ -6,13 +6,15 @@ than the engine itself (benchmarks/README.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
 from requests.structures import CaseInsensitiveDict
 
+from esign_contracts.mocks.control import PREFIX, ControlAPI
+from esign_contracts.mocks.faults import Dropped
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.mock import Mock
 
@@ -47,6 +49,15 @@ def _json(status: int, message: str) -> Response:
     return Response.json(status, {"message": message})
 
 
+class ConnectionCut(Exception):
+    """Raised inside the answer's body to make the server abort the connection."""
+
+
+def _cut_off() -> Iterator[bytes]:
+    yield b"{"
+    raise ConnectionCut("connection dropped by an injected fault")
+
+
 def _first_segment(path: str) -> str:
     return path.lstrip("/").split("/", 1)[0]
 
@@ -64,33 +75,50 @@ class WSGIApp:
                 other = self.routes.setdefault(segment, mock)
                 if other is not mock:
                     raise ValueError(f"{other.name} and {mock.name} both serve paths under /{segment}")
+        self.control = ControlAPI(self.mocks)
 
-    def _mock_for(self, path: str) -> Mock | None:
-        return self.routes.get(_first_segment(path))
-
-    def _answer(self, environ: dict[str, Any]) -> Response:
-        path = _path(environ)
-        mock = self._mock_for(path)
-        if mock is None:
-            served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
-            return _json(404, f"no provider is served at {path}; served paths: {served}")
+    @staticmethod
+    def _request(environ: dict[str, Any], path: str) -> Request | Response:
+        """The neutral request, or the 4xx answer when the body cannot be read."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return _json(400, "Content-Length is not a number")
         if length > MAX_BODY_BYTES:
             return _json(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES} byte limit")
-        request = Request(
+        return Request(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
             query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
             headers=_headers(environ),
             body=environ["wsgi.input"].read(length) if length else b"",
         )
+
+    def _mock_for(self, path: str) -> Mock | None:
+        return self.routes.get(_first_segment(path))
+
+    def _answer(self, environ: dict[str, Any]) -> Response:
+        path = _path(environ)
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            request = self._request(environ, path)
+            return request if isinstance(request, Response) else self.control.handle(request)
+        mock = self._mock_for(path)
+        if mock is None:
+            served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
+            return _json(404, f"no provider is served at {path}; served paths: {served}")
+        request = self._request(environ, path)
+        if isinstance(request, Response):
+            return request
         return mock.handle(request)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        answer = self._answer(environ)
+        try:
+            answer = self._answer(environ)
+        except Dropped:
+            # An injected dropped connection. WSGI gives an app no socket to close, so the answer is cut off
+            # once its status line is out: the server then closes the connection without a complete answer.
+            start_response("200 OK", [("Content-Length", "64"), ("Connection", "close")])
+            return _cut_off()
         headers = [*answer.headers.items(), ("Content-Length", str(len(answer.body)))]
         start_response(_reason(answer.status), headers)
         return [answer.body]

@@ -1,0 +1,125 @@
+"""Fault injection: make one operation answer a documented error, wait, or drop the connection.
+
+For the next N calls or a share of them (drawn from a seeded generator, so a run repeats). The same
+`Faults` object is used from Python (`mock.faults`) and over HTTP (`/__control/{provider}/faults`).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from esign_contracts.specs import Contract
+
+KINDS = ("status", "latency", "drop")
+MAX_LATENCY_MS = 60_000
+
+
+class FaultError(ValueError):
+    """A fault that cannot be injected as asked; the message says why and what is allowed."""
+
+
+class Dropped(Exception):
+    """The adapter closes the connection without an answer (an injected `drop` fault)."""
+
+
+@dataclass
+class Fault:
+    """One injected behaviour for one operation (or "*" for every operation of the provider)."""
+
+    operation: str
+    status: int | None = None  # answer this documented status instead of running the model
+    latency_ms: int = 0  # wait this long first (then answer normally, or with `status`)
+    drop: bool = False  # close the connection without an answer
+    times: int | None = None  # for the next N matching calls (None: until cleared, or by share)
+    share: float | None = None  # or for this share of the matching calls, 0 < share <= 1
+    id: int = 0
+    applied: int = field(default=0)
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False) or k in ("id", "applied")}
+
+
+class Faults:
+    """The faults of one mock, checked against its contract when added."""
+
+    def __init__(self, contract: Contract, seed: int | None = 0) -> None:
+        self.contract = contract
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_id = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
+
+    def add(
+        self,
+        operation: str,
+        *,
+        status: int | None = None,
+        latency_ms: int = 0,
+        drop: bool = False,
+        times: int | None = None,
+        share: float | None = None,
+    ) -> Fault:
+        """Inject a fault; FaultError when the operation, status or numbers are not ones the contract allows."""
+        operations = {op.id: op for op in self.contract.operations}
+        if operation != "*" and operation not in operations:
+            raise FaultError(f"{self.contract.name} has no operation {operation!r}; known: {', '.join(operations)}")
+        if status is not None:
+            documented = sorted(operations[operation].statuses) if operation != "*" else []
+            if operation == "*" or status not in documented or status < 400:
+                raise FaultError(
+                    f"status {status} is not a documented error status of {operation}; documented: "
+                    f"{', '.join(map(str, documented)) or 'name one operation to inject a status'}"
+                )
+        if status is None and not drop and not latency_ms:
+            raise FaultError("a fault needs status, latency_ms or drop")
+        if drop and status is not None:
+            raise FaultError("a dropped connection has no status: give drop or status, not both")
+        if not 0 <= latency_ms <= MAX_LATENCY_MS:
+            raise FaultError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
+        if times is not None and times < 1:
+            raise FaultError("times must be at least 1")
+        if share is not None and not 0 < share <= 1:
+            raise FaultError("share must be more than 0 and at most 1")
+        if times is not None and share is not None:
+            raise FaultError("give times or share, not both")
+        with self._lock:
+            self._next_id += 1
+            fault = Fault(operation, status, latency_ms, drop, times, share, id=self._next_id)
+            self._faults.append(fault)
+        return fault
+
+    def take(self, operation: str) -> Fault | None:
+        """The fault that applies to this call of `operation`, counted; None when none does."""
+        if not self._faults:
+            return None
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation not in (operation, "*"):
+                    continue
+                if fault.share is not None and self._random.random() >= fault.share:
+                    continue
+                fault.applied += 1
+                if fault.times is not None and fault.applied >= fault.times:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def list(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [f for f in self._faults if f.id != fault_id]
+            return len(self._faults) < before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
