@@ -25,7 +25,8 @@ BACKOFF_SECONDS = 0.25  # then 0.5, ... between tries
 def post(callback: Callback) -> int:
     """Send one callback; its HTTP status (raises requests.RequestException when there is no answer)."""
     # Documented callbacks carry no credentials (OKdokument: "sends no auth").
-    answer = requests.request(callback.method, callback.url, json=callback.body, timeout=TIMEOUT_SECONDS)
+    body = {"json": callback.body} if callback.body is not None else {}
+    answer = requests.request(callback.method, callback.url, timeout=TIMEOUT_SECONDS, **body)
     return answer.status_code
 
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
 
@@ -462,6 +463,12 @@ class Stiply(Provider, name="stiply", spec="stiply"):
         request.all_signed_at = request.updated_at = now
         request.signed_hash = hashlib.sha1(f"signed:{request.key}".encode()).hexdigest()
         request.proof_hash = hashlib.sha1(f"proof:{request.key}".encode()).hexdigest()
+        if request.call_back_url:
+            # docs: call_back_url is called when the last signer has signed, with ?key={sign_request_key} added
+            # (assumption callback_method: GET, no body)
+            joiner = "&" if "?" in request.call_back_url else "?"
+            url = f"{request.call_back_url}{joiner}{urlencode({'key': request.key})}"
+            self.call_back("callBack", url, None, method="GET")
 
     @control
     def sign_all(self, sign_request_key: str) -> None:

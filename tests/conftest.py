@@ -22,7 +22,8 @@ def stiply() -> Iterator[tuple[Mock, requests.Session]]:
     mock = Mock("stiply", seed=7)
     session = requests.Session()
     session.auth = mock.credentials["basicAuth"]
-    with InProcess([mock]):
+    with InProcess([mock]) as adapter:
+        mock.responses = adapter.responses  # type: ignore[attr-defined]  # as the plugin's fixture has it
         yield mock, session
 
 

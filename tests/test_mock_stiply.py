@@ -280,3 +280,23 @@ def test_seeded_mocks_hand_out_the_same_keys() -> None:
         with InProcess([mock]):
             keys.append(create_sign_request(session))
     assert keys[0] == keys[1] and len(keys[0]) == 50
+
+
+def test_the_call_back_url_is_called_with_the_key_when_the_last_signer_has_signed(stiply) -> None:
+    import responses as rsps
+
+    mock, session = stiply
+    key = create_sign_request(session, call_back_url="https://client.example/hook?src=stiply")
+    add_signer(session, key)
+    add_signer(session, key, "second@example.com")
+    assert session.post(f"{STIPLY}/sign_requests/{key}/actions/send").status_code == 200
+    seen = []
+    mock.responses.add_callback(  # type: ignore[attr-defined]
+        rsps.GET, "https://client.example/hook", callback=lambda r: seen.append(r.url) or (200, {}, b"")
+    )
+    mock.control.sign(key)
+    assert seen == []  # one signer left: not yet
+    mock.control.sign(key)
+    assert seen == [f"https://client.example/hook?src=stiply&key={key}"]
+    (entry,) = mock.journal.entries(operation="callback.callBack")
+    assert (entry.method, entry.status, entry.outcome) == ("GET", 200, "delivered")
