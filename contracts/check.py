@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from esign_contracts.contracts.credentials import UsageError, describe, from_environment
+from esign_contracts.contracts.credentials import UsageError, credential_path_values, describe, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
 from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
@@ -105,6 +105,7 @@ def _run_phases(
         seed=seed,
         examples=budget.examples,
         reproduce=reproduce,
+        fixed=credential_path_values(contract, oracle.credentials),
         on_progress=lambda step: progress(f"schemathesis: {step}"),
     )
     unsent = f" ({report.unsent} generated cases could not be encoded and were skipped)" if report.unsent else ""

@@ -75,6 +75,18 @@ def from_environment(contract: Contract, env: dict[str, str] | None = None) -> d
     return found
 
 
+def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> dict[str, str]:
+    """Credential fields that are also path parameters (Ignisign's appId, appEnv): the values every URL needs."""
+    parameters = {name for operation in contract.operations for name in operation.path_parameters}
+    return {
+        key: field
+        for value in credentials.values()
+        if isinstance(value, dict)
+        for key, field in value.items()
+        if key in parameters
+    }
+
+
 def describe(contract: Contract) -> str:
     """The variables a provider reads, for messages."""
     names = [v for scheme in contract.security_schemes().values() for v in variables(scheme).values()]

@@ -10,6 +10,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
+from esign_contracts.contracts.credentials import credential_path_values
 from esign_contracts.contracts.generate import RECENT, Bodies, Known, path_resource, path_values
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.mocks import ControlError
@@ -33,11 +34,8 @@ class Sequences:
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
         # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
-        parameters = {name for op in self.operations for name in op.path_parameters}
-        for value in oracle.credentials.values():
-            for key, field in value.items() if isinstance(value, dict) else ():
-                if key in parameters:
-                    self.known.add(path_resource(key), field, {})
+        for key, value in credential_path_values(oracle.contract, oracle.credentials).items():
+            self.known.add(path_resource(key), value, {})
 
     def linked_creators(self, operation: Operation) -> list[Operation]:
         """Operations that create under `operation`'s result, following the spec's OpenAPI links."""

@@ -58,17 +58,6 @@ def load_schema(
         elif kind == "apiKey" and isinstance(value, str):
             configured[name] = {"api_key": value}
     schema.config.auth.openapi = OpenAPIAuthConfig(schemes=configured)
-    # Credential fields that are also path parameters (Ignisign's appId, appEnv) are fixed: other values are
-    # another application's, which the target refuses for that reason alone.
-    fixed = {
-        key: field
-        for value in credentials.values()
-        if isinstance(value, dict)
-        for key, field in value.items()
-        if any(key in op.path_parameters for op in contract.operations)
-    }
-    if fixed:
-        schema.config.update(parameters=fixed)
     if app is not None:
         schema.app = app
     return schema
@@ -94,9 +83,14 @@ def run_operations(
     seed: int,
     examples: int,
     reproduce: str,
+    fixed: dict[str, str] | None = None,
     on_progress: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Every operation, positive then negative data, `examples` cases each, with Schemathesis' checks."""
+    """Every operation, positive then negative data, `examples` cases each, with Schemathesis' checks.
+
+    `fixed` path parameters (Ignisign's appId, appEnv from the credentials) hold in positive data: any other
+    value is another application's, refused for that reason alone.
+    """
     from schemathesis import GenerationMode
 
     checks = _checks()
@@ -104,7 +98,11 @@ def run_operations(
         api_operation = schema.find_operation_by_id(operation.id)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             on_progress(f"{operation.id} ({mode.value})")
-            strategy = api_operation.as_strategy(generation_mode=mode)
+            values = {k: v for k, v in (fixed or {}).items() if k in operation.path_parameters}
+            if values and mode == GenerationMode.POSITIVE:
+                strategy = api_operation.as_strategy(generation_mode=mode, path_parameters=values)
+            else:
+                strategy = api_operation.as_strategy(generation_mode=mode)
             _exercise(contract, operation, strategy, checks, report, seed=seed, examples=examples, reproduce=reproduce)
 
 
