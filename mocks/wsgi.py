@@ -84,14 +84,24 @@ class WSGIApp:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return _json(400, "Content-Length is not a number")
+        if length < 0:
+            return _json(400, f"Content-Length {length} is negative")
         if length > MAX_BODY_BYTES:
             return _json(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES} byte limit")
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        # A chunked body has no length: read at most one byte past the limit, so a huge one costs nothing more.
+        try:
+            body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1 if chunked else length) if chunked or length else b""
+        except Exception as exc:  # noqa: BLE001 - each server raises its own error for broken framing
+            return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
+        if len(body) > MAX_BODY_BYTES:
+            return _json(413, f"request body is over the {MAX_BODY_BYTES} byte limit")
         return Request(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
             query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
             headers=_headers(environ),
-            body=environ["wsgi.input"].read(length) if length else b"",
+            body=body,
         )
 
     def _mock_for(self, path: str) -> Mock | None:
