@@ -72,15 +72,26 @@ class Oracle:
         self.trace = []
 
     def request(
-        self, method: str, path: str, *, body: bytes = b"", content_type: str | None = None, authorized: bool = True
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes = b"",
+        content_type: str | None = None,
+        authorized: bool = True,
+        token: str | None = None,
     ) -> Request:
-        """A request to `path` (relative to the spec's server URL), with credentials unless told otherwise."""
+        """A request to `path` (relative to the spec's server URL), with credentials unless told otherwise.
+
+        `token` replaces the run's own bearer token (another token the target issued, or a made-up one).
+        """
         request = Request.from_url(method, self.contract.base_path + path, body=body)
         if content_type:
             request.headers["Content-Type"] = content_type
         route = self.engine.router.find(request.method, request.path)
         if authorized and isinstance(route, Route):
-            authorize(request, self.contract, self.credentials, route.operation.security, self.tokens)
+            tokens = {name: token for name in route.operation.security} if token else self.tokens
+            authorize(request, self.contract, self.credentials, route.operation.security, tokens)
         return request
 
     def exchange(self, request: Request) -> Response | None:

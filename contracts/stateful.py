@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from esign_contracts.contracts.credentials import credential_path_values
-from esign_contracts.contracts.generate import RECENT, Bodies, Known, path_resource, path_values
+from esign_contracts.contracts.generate import RECENT, Bodies, Known, path_resource, path_values, pick
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.mocks import ControlError
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
@@ -33,6 +33,11 @@ class Sequences:
         self.operations = oracle.contract.operations
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
+        self.token_operations = {
+            scheme["x-token"]["operationId"]
+            for scheme in oracle.contract.security_schemes().values()
+            if scheme.get("x-token")
+        }
         # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
         for key, value in credential_path_values(oracle.contract, oracle.credentials).items():
             self.known.add(path_resource(key), value, {})
@@ -67,13 +72,37 @@ class Sequences:
         path = operation.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)
-        request = self.oracle.request(operation.method, path, body=plan.body, content_type=plan.content_type)
+        authorized, token = self._credentials(draw, operation)
+        request = self.oracle.request(
+            operation.method, path, body=plan.body, content_type=plan.content_type, authorized=authorized, token=token
+        )
         response = self.oracle.exchange(request)
         if response is not None and 200 <= response.status < 300:
             try:
                 self.remember(operation, params, response.payload())
             except ValueError:
                 return
+
+    def _credentials(self, draw: Any, operation: Operation) -> tuple[bool, str | None]:
+        """Mostly the run's own credentials; now and then none, a made-up token, or another token the target
+        issued in this run (with other scopes), as clients get them wrong. Schemathesis probes no oauth2
+        scheme, and never holds a second token."""
+        choice = draw(st.integers(0, 19))
+        if not operation.security or choice > 3:
+            return True, None
+        if choice == 0:
+            return False, None
+        schemes = self.oracle.contract.security_schemes()
+        bearer = operation.id not in self.token_operations and any(
+            schemes[name].get("type") == "oauth2" or str(schemes[name].get("scheme", "")).lower() == "bearer"
+            for name in operation.security
+        )
+        if not bearer:
+            return True, None
+        if choice == 1:
+            return True, "esign-contracts-made-up-token"
+        issued = pick(draw, self.known.values("token")[:RECENT])
+        return True, issued
 
     def _fresh_value(self) -> str:
         # A client-chosen unique value (Stiply's external_key) that no earlier run or other client has used.
