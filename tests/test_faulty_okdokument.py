@@ -14,25 +14,23 @@ Faults and clients the core cannot (yet) prove, and why, are listed in comments 
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 import requests
-from cheroot.wsgi import Server
 
-from esign_contracts.contracts.cli import main
 from esign_contracts.contracts.credentials import variables
 from esign_contracts.mocks import Mock, WSGIApp
 from esign_contracts.mocks.okdokument import NOT_EXIST, OKdokument
 from esign_contracts.specs import load_contract
 
-from .faulty_okdokument import API_KEY, FAULTS, Fault, Wsgi, mock_of
+from .faulty_okdokument import API_KEY, FAULTS, Fault, mock_of
+from .faulty_support import Harness, findings
 
 CONTRACT = load_contract("okdokument")
+HARNESS = Harness("okdokument")
+served, run_check, finding_for = HARNESS.served, HARNESS.run_check, HARNESS.finding_for
 OPERATIONS = {op.id for op in CONTRACT.operations}
 (API_KEY_VARIABLE,) = variables(CONTRACT.security_schemes()["apiKey"]).values()  # OKDOKUMENT_API_KEY
 
@@ -46,44 +44,9 @@ BUDGETS = {"lenient-create-body": (3, 8)}
 # == faulty servers =============================================================================================
 
 
-@contextmanager
-def served(app: Wsgi) -> Iterator[str]:
-    """Serve `app` on a free port of 127.0.0.1 with cheroot (as `serve` does) in a thread; yield the base URL."""
-    server = Server(("127.0.0.1", 0), app, numthreads=4)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.bind_addr[1]}{CONTRACT.base_path}"
-    finally:
-        server.stop()
-        thread.join(timeout=5)
-
-
 @pytest.fixture
 def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(API_KEY_VARIABLE, API_KEY)
-
-
-def run_check(url: str, examples: int, sequences: int, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    argv = ["check", "okdokument", "--base-url", url, "--seed", "0"]
-    code = main([*argv, "--examples", str(examples), "--sequences", str(sequences)])
-    return code, capsys.readouterr().out
-
-
-def findings(report: str) -> list[str]:
-    """The report's findings, each a block starting "✗ operation — check: rule"."""
-    return [block for block in report.split("\n\n") if block.startswith("✗ ")]
-
-
-def finding_for(fault: Fault, report: str) -> str | None:
-    """The first finding under one of the fault's operations that names its rule and that operation's x-source."""
-    for block in findings(report):
-        operation, _, header = block.splitlines()[0].removeprefix("✗ ").partition(" — ")
-        documented = f"\n  documented: {CONTRACT.operation(operation).source}\n" if operation in OPERATIONS else None
-        if operation in fault.operations and re.search(fault.finding, header) and documented in block:
-            return block
-    return None
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):

@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from cheroot.wsgi import Server
 from urllib3 import encode_multipart_formdata
 
 from esign_contracts.contracts.check import Budget
-from esign_contracts.contracts.cli import main
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
 from esign_contracts.contracts.target import MockTarget
 from esign_contracts.mocks import Mock, WSGIApp
 from esign_contracts.specs import load_contract
 
-from .faulty_servers import FAULTS, PASSWORD, USERNAME, Fault, Wsgi
+from .faulty_servers import FAULTS, PASSWORD, USERNAME, Fault
+from .faulty_support import Harness, findings
 
 # Every fault is caught by a run with the default budget (measured: all of them, 30 s each over HTTP); the
 # suite uses a quarter of the examples and half the sequences to stay fast, with seed 0.
 BUDGET = (Budget().examples // 4, Budget().sequences // 2)
 CONTRACT = load_contract("stiply")
+HARNESS = Harness("stiply")
+served, run_check, finding_for = HARNESS.served, HARNESS.run_check, HARNESS.finding_for
 OPERATIONS = {op.id for op in CONTRACT.operations}
 BY_ID = {f.id: f for f in FAULTS}
 PDF = b"%PDF-1.4\n%faulty servers\n%%EOF\n"
@@ -39,45 +37,10 @@ OVER_HTTP = [f for f in FAULTS if not f.needs_control]
 NEEDS_CONTROL = [f for f in FAULTS if f.needs_control]
 
 
-@contextmanager
-def served(app: Wsgi) -> Iterator[str]:
-    """Serve `app` on a free port of 127.0.0.1 with cheroot (as `serve` does) in a thread; yield the base URL."""
-    server = Server(("127.0.0.1", 0), app, numthreads=4)
-    server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.bind_addr[1]}/v1"
-    finally:
-        server.stop()
-        thread.join(timeout=5)
-
-
 @pytest.fixture
 def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STIPLY_USERNAME", USERNAME)
     monkeypatch.setenv("STIPLY_PASSWORD", PASSWORD)
-
-
-def run_check(url: str, examples: int, sequences: int, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    argv = ["check", "stiply", "--base-url", url, "--seed", "0"]
-    code = main([*argv, "--examples", str(examples), "--sequences", str(sequences)])
-    return code, capsys.readouterr().out
-
-
-def findings(report: str) -> list[str]:
-    """The report's findings, each a block starting "✗ operation — check: rule"."""
-    return [block for block in report.split("\n\n") if block.startswith("✗ ")]
-
-
-def finding_for(fault: Fault, report: str) -> str | None:
-    """The first finding under one of the fault's operations that names its rule and that operation's x-source."""
-    for block in findings(report):
-        operation, _, header = block.splitlines()[0].removeprefix("✗ ").partition(" — ")
-        documented = f"\n  documented: {CONTRACT.operation(operation).source}\n" if operation in OPERATIONS else None
-        if operation in fault.operations and re.search(fault.finding, header) and documented in block:
-            return block
-    return None
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
