@@ -8,40 +8,23 @@ them with what a report must say about each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from esign_contracts.mocks import (
     Call,
     Engine,
     Evaluation,
-    Mock,
     Reply,
     Request,
     Response,
-    WSGIApp,
     effect,
     precondition,
 )
-from esign_contracts.mocks.callbacks import Courier
-from esign_contracts.mocks.ids import RandomIds
 from esign_contracts.mocks.ignisign import COMPLETED, Ignisign, SignatureRequest
-from esign_contracts.mocks.mock import Controls
+
+from .faulty_support import ServerFault, Wsgi, mock_of  # noqa: F401  (mock_of re-exported for the tests)
 
 APPLICATION = Ignisign.default_credentials["bearerAuth"]  # {"appId", "appEnv", "secret"} the mock accepts
-
-Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def mock_of(model: Ignisign, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
-    """A served-style `Mock` (no callbacks leave it) around a model instance, on the real engine or a faulty one."""
-    mock = Mock(model, seed=seed, send_callbacks=False)
-    if engine is not Engine:
-        mock.engine = engine(model, ids=RandomIds(seed))
-        mock.engine.courier = Courier(mock.engine.journal, mock.name, send=None)
-        mock.control = Controls(mock.engine)
-    return mock
 
 
 # -- model faults: one documented precondition ignored ----------------------------------------------------------
@@ -307,30 +290,10 @@ class CrashesOnBadUpdateBody(Engine):
 
 
 @dataclass(frozen=True)
-class Fault:
-    """One faulty server and what a `check` report must say about it."""
+class Fault(ServerFault):
+    """A faulty Ignisign server (see tests/faulty_support.ServerFault)."""
 
-    id: str
-    operations: tuple[str, ...]  # the operationIds a finding may be reported under
-    finding: str  # a regular expression the finding's header line ("✗ op — check: rule") must match
     model: type[Ignisign] = Ignisign
-    engine: type[Engine] = Engine
-    middleware: Callable[[Wsgi], Wsgi] | None = None
-    rule_id: str | None = None  # the x-preconditions id it ignores, if any
-    detail: str = ""  # a regular expression the finding's body must match too (what exactly is wrong)
-    needs_control: bool = False  # only reachable with control actions (in-process target)
-
-    @property
-    def broken(self) -> type:
-        """The class that breaks the rule (its docstring names the rule and its x-source)."""
-        return self.middleware or (self.engine if self.engine is not Engine else self.model)  # type: ignore[return-value]
-
-    def mock(self, seed: int = 0) -> Mock:
-        return mock_of(self.model(), self.engine, seed)
-
-    def app(self, seed: int = 0) -> Wsgi:
-        app: Wsgi = WSGIApp([self.mock(seed)])
-        return self.middleware(app) if self.middleware else app
 
 
 EXISTS = "The signature request must exist"

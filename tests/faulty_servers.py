@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,31 +19,17 @@ from esign_contracts.mocks import (
     Call,
     Engine,
     Evaluation,
-    Mock,
     Reply,
     Request,
     Response,
-    WSGIApp,
     effect,
     precondition,
 )
-from esign_contracts.mocks.ids import RandomIds
-from esign_contracts.mocks.mock import Controls
-from esign_contracts.mocks.provider import Provider
 from esign_contracts.mocks.stiply import Stiply
 
+from .faulty_support import ServerFault, Wsgi, mock_of  # noqa: F401  (mock_of re-exported for the tests)
+
 USERNAME, PASSWORD = Stiply.default_credentials["basicAuth"]
-
-Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def mock_of(model: Provider, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
-    """A `Mock` around a model instance, on the real engine or on a faulty subclass of it."""
-    mock = Mock(model, seed=seed)
-    if engine is not Engine:
-        mock.engine = engine(model, ids=RandomIds(seed))
-        mock.control = Controls(mock.engine)
-    return mock
 
 
 # -- model faults: one precondition ignored by one operation --------------------------------------------------
@@ -226,29 +212,10 @@ class IgnoresCredentials:
 
 
 @dataclass(frozen=True)
-class Fault:
-    """One faulty server and what a `check` report must say about it."""
+class Fault(ServerFault):
+    """A faulty Stiply server (see tests/faulty_support.ServerFault)."""
 
-    id: str
-    operations: tuple[str, ...]  # the operationIds a finding may be reported under
-    finding: str  # a regular expression the finding's header line ("✗ op — check: rule") must match
     model: type[Stiply] = Stiply
-    engine: type[Engine] = Engine
-    middleware: Callable[[Wsgi], Wsgi] | None = None
-    rule_id: str | None = None  # the x-preconditions id it ignores, if any
-    needs_control: bool = False  # only reachable with control actions (in-process target)
-
-    @property
-    def broken(self) -> type:
-        """The class that breaks the rule (its docstring names the rule and its x-source)."""
-        return self.middleware or (self.engine if self.engine is not Engine else self.model)  # type: ignore[return-value]
-
-    def mock(self, seed: int = 0) -> Mock:
-        return mock_of(self.model(), self.engine, seed)
-
-    def app(self, seed: int = 0) -> Wsgi:
-        app: Wsgi = WSGIApp([self.mock(seed)])
-        return self.middleware(app) if self.middleware else app
 
 
 JSON_BODIES = ("ping", "createSigner", "sendReminder", "extendTerm", "updateSigner")

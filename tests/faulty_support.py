@@ -10,12 +10,17 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pytest
 from cheroot.wsgi import Server
 
 from esign_contracts.contracts.cli import main
+from esign_contracts.mocks import Engine, Mock, Provider, WSGIApp
+from esign_contracts.mocks.callbacks import Courier
+from esign_contracts.mocks.ids import RandomIds
+from esign_contracts.mocks.mock import Controls
 from esign_contracts.specs import load_contract
 
 Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
@@ -66,3 +71,40 @@ class Harness:
             if operation in fault.operations and re.search(fault.finding, header) and documented in block:
                 return block
         return None
+
+
+def mock_of(model: Provider, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
+    """A served-style `Mock` (no callbacks leave it) around a model instance, on the real engine or a faulty one."""
+    mock = Mock(model, seed=seed, send_callbacks=False)
+    if engine is not Engine:
+        mock.engine = engine(model, ids=RandomIds(seed))
+        mock.engine.courier = Courier(mock.engine.journal, mock.name, send=None)
+        mock.control = Controls(mock.engine)
+    return mock
+
+
+@dataclass(frozen=True)
+class ServerFault:
+    """One faulty server and what a `check` report must say about it. Each provider's `Fault` sets `model`."""
+
+    id: str
+    operations: tuple[str, ...]  # the operationIds a finding may be reported under
+    finding: str  # a regular expression the finding's header line ("✗ op — check: rule") must match
+    model: type[Provider]
+    engine: type[Engine] = Engine
+    middleware: Callable[[Wsgi], Wsgi] | None = None
+    rule_id: str | None = None  # the x-preconditions id it breaks, if any
+    detail: str = ""  # a regular expression the finding's body must match too (what exactly is wrong)
+    needs_control: bool = False  # only reachable with control actions (in-process target)
+
+    @property
+    def broken(self) -> type:
+        """The class that breaks the rule (its docstring names the rule and its x-source)."""
+        return self.middleware or (self.engine if self.engine is not Engine else self.model)  # type: ignore[return-value]
+
+    def mock(self, seed: int = 0) -> Mock:
+        return mock_of(self.model(), self.engine, seed)
+
+    def app(self, seed: int = 0) -> Wsgi:
+        app: Wsgi = WSGIApp([self.mock(seed)])
+        return self.middleware(app) if self.middleware else app

@@ -10,33 +10,20 @@ lists faults the core cannot report yet (the reasons are in tests/test_faulty_tr
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from esign_contracts.mocks import Call, Engine, Evaluation, Mock, Reply, Request, WSGIApp, effect, precondition
-from esign_contracts.mocks.callbacks import Courier
-from esign_contracts.mocks.ids import RandomIds
-from esign_contracts.mocks.mock import Controls
+from esign_contracts.mocks import Call, Engine, Evaluation, Reply, Request, effect, precondition
 from esign_contracts.mocks.trustedx import TrustedX
+
+from .faulty_support import ServerFault, Wsgi, mock_of  # noqa: F401  (mock_of re-exported for the tests)
 
 CLIENT_ID, CLIENT_SECRET = TrustedX.default_credentials["clientBasic"]
 TOKEN = TrustedX.default_credentials["bearerToken"]  # the configured token: it holds every scope
 TOKEN_PATH = "/trustedx-authserver/oauth/main-as/token"
 RESOURCES = "/trustedx-resources/"
 PROCESS_EXISTS = "The document signature process must exist"
-
-Wsgi = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-def mock_of(model: TrustedX, engine: type[Engine] = Engine, seed: int = 0) -> Mock:
-    """A served-style `Mock` (no callbacks leave it) around a model instance, on the real engine or a faulty one."""
-    mock = Mock(model, seed=seed, send_callbacks=False)
-    if engine is not Engine:
-        mock.engine = engine(model, ids=RandomIds(seed))
-        mock.engine.courier = Courier(mock.engine.journal, mock.name, send=None)
-        mock.control = Controls(mock.engine)
-    return mock
 
 
 # -- model faults: a documented precondition ignored (once per operation that declares it) ---------------------
@@ -320,28 +307,10 @@ class ScopeNotEnforced(Engine):
 
 
 @dataclass(frozen=True)
-class Fault:
-    """One faulty server and what a `check` report must say about it."""
+class Fault(ServerFault):
+    """A faulty TrustedX server (see tests/faulty_support.ServerFault)."""
 
-    id: str
-    operations: tuple[str, ...]  # the operationIds a finding may be reported under
-    finding: str  # a regular expression the finding's header line ("✗ op — check: rule") must match
     model: type[TrustedX] = TrustedX
-    engine: type[Engine] = Engine
-    middleware: Callable[[Wsgi], Wsgi] | None = None
-    rule_id: str | None = None  # the x-preconditions id it ignores, if any
-
-    @property
-    def broken(self) -> type:
-        """The class that breaks the rule (its docstring names the rule and its x-source)."""
-        return self.middleware or (self.engine if self.engine is not Engine else self.model)  # type: ignore[return-value]
-
-    def mock(self, seed: int = 0) -> Mock:
-        return mock_of(self.model(), self.engine, seed)
-
-    def app(self, seed: int = 0) -> Wsgi:
-        app: Wsgi = WSGIApp([self.mock(seed)])
-        return self.middleware(app) if self.middleware else app
 
 
 SIGNER_PROCESS_OPERATIONS = (
