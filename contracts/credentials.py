@@ -12,6 +12,7 @@ from typing import Any
 
 from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract
+from esign_contracts.specs.contract import scheme_kind
 
 
 class UsageError(Exception):
@@ -39,19 +40,15 @@ def _value(scheme: dict[str, Any], env: dict[str, str]) -> Any:
 
 def token_source(contract: Contract, name: str) -> list[str]:
     """The schemes whose credentials fetch a token for scheme `name` (its x-token operation's security)."""
-    token = contract.security_schemes()[name].get("x-token") or {}
-    if not token:
-        return []
-    return list(contract.operation(token["operationId"]).security)
+    token = contract.token_schemes().get(name)
+    return list(contract.operation(token["operationId"]).security) if token else []
 
 
 def needed(contract: Contract, found: dict[str, Any]) -> list[str]:
     """The schemes that must be satisfiable: every scheme some operation requires, except the credentials of
     a token operation whose token was given directly (TRUSTEDX_TOKEN without a client id and secret)."""
     token_operations = {
-        scheme["x-token"]["operationId"]
-        for name, scheme in contract.security_schemes().items()
-        if scheme.get("x-token") and isinstance(found.get(name), str)
+        token["operationId"] for name, token in contract.token_schemes().items() if isinstance(found.get(name), str)
     }
     return sorted({name for op in contract.operations if op.id not in token_operations for name in op.security})
 
@@ -120,13 +117,13 @@ def authorize(
     """Add the headers of the first security scheme we have credentials (or a fetched token) for."""
     schemes = contract.security_schemes()
     for name in scheme_names:
-        scheme, kind = schemes[name], schemes[name].get("type")
-        bearer = kind == "oauth2" or (kind == "http" and scheme.get("scheme", "").lower() == "bearer")
+        scheme, kind = schemes[name], scheme_kind(schemes[name])
+        bearer = kind == "bearer"
         value = (tokens or {}).get(name) if bearer else None
         value = value or credentials.get(name)
         if value is None or (bearer and not isinstance(value, str)):
             continue
-        if kind == "http" and scheme.get("scheme", "").lower() == "basic":
+        if kind == "basic":
             token = base64.b64encode(f"{value[0]}:{value[1]}".encode()).decode()
             request.headers["Authorization"] = f"Basic {token}"
         elif bearer:
@@ -146,12 +143,12 @@ def curl_auth(contract: Contract, request: Request) -> str:
     """Shell words that authenticate a curl line from the environment, never with the secret itself."""
     for scheme in contract.security_schemes().values():
         names = list(variables(scheme).values())
-        kind, http = scheme.get("type"), scheme.get("scheme", "").lower()
+        kind = scheme_kind(scheme)
         header = request.headers.get("Authorization", "").lower()
-        if kind == "http" and http == "basic" and len(names) == 2 and header.startswith("basic "):
+        if kind == "basic" and len(names) == 2 and header.startswith("basic "):
             return f' -u "${names[0]}:${names[1]}"'
         if kind == "apiKey" and len(names) == 1 and scheme["name"] in request.headers:
             return f' -H "{scheme["name"]}: ${names[0]}"'
-        if (kind == "oauth2" or http == "bearer") and header.startswith("bearer ") and len(names) == 1:
+        if kind == "bearer" and header.startswith("bearer ") and len(names) == 1:
             return f' -H "Authorization: Bearer ${names[0]}"'
     return ""

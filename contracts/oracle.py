@@ -42,11 +42,10 @@ class Oracle:
         The token operation is judged like any request. A token given directly (TRUSTEDX_TOKEN) is used as it
         is when nothing can fetch one.
         """
-        for name, scheme in self.contract.security_schemes().items():
-            spec = scheme.get("x-token")
+        for name, spec in self.contract.token_schemes().items():
             given = self.credentials.get(name)
             sources = token_source(self.contract, name)
-            if not spec or not (isinstance(given, dict) or (sources and all(s in self.credentials for s in sources))):
+            if not (isinstance(given, dict) or (sources and all(s in self.credentials for s in sources))):
                 continue
             operation = self.contract.operation(spec["operationId"])
             if isinstance(given, dict):

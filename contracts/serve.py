@@ -22,10 +22,10 @@ REQUEST_TIMEOUT_SECONDS = 10
 
 
 def describe_scheme(mock: Mock) -> str:
-    schemes = mock.engine.contract.security_schemes()
+    tokens = mock.engine.contract.token_schemes()
     parts = []
     for scheme, value in mock.credentials.items():
-        token = (schemes.get(scheme) or {}).get("x-token")
+        token = tokens.get(scheme)
         if isinstance(value, tuple) and len(value) == 2:
             parts.append(f"{scheme}: username {value[0]!r}, password {value[1]!r}")
         elif isinstance(value, dict) and token:

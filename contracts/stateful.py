@@ -16,6 +16,7 @@ from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.mocks import ControlError
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.specs import Operation
+from esign_contracts.specs.contract import scheme_kind
 
 CREATOR_WEIGHT = 3
 MIN_STEPS = 20
@@ -33,11 +34,7 @@ class Sequences:
         self.operations = oracle.contract.operations
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
-        self.token_operations = {
-            scheme["x-token"]["operationId"]
-            for scheme in oracle.contract.security_schemes().values()
-            if scheme.get("x-token")
-        }
+        self.token_operations = {token["operationId"] for token in oracle.contract.token_schemes().values()}
         # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
         for key, value in credential_path_values(oracle.contract, oracle.credentials).items():
             self.known.add(path_resource(key), value, {})
@@ -94,8 +91,7 @@ class Sequences:
             return False, None
         schemes = self.oracle.contract.security_schemes()
         bearer = operation.id not in self.token_operations and any(
-            schemes[name].get("type") == "oauth2" or str(schemes[name].get("scheme", "")).lower() == "bearer"
-            for name in operation.security
+            scheme_kind(schemes[name]) == "bearer" for name in operation.security
         )
         if not bearer:
             return True, None

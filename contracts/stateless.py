@@ -10,6 +10,7 @@ from esign_contracts.mocks import Request, WSGIApp
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.mocks.validation import validate
 from esign_contracts.specs import Contract, Operation
+from esign_contracts.specs.contract import scheme_kind
 
 IN_PROCESS_BASE = "http://localhost"
 
@@ -50,10 +51,10 @@ def load_schema(
     schema.config.update(base_url=base_url)
     configured: dict[str, dict[str, str]] = {}
     for name, scheme in contract.security_schemes().items():
-        kind, value = scheme.get("type"), tokens.get(name) or credentials.get(name)
-        if kind == "http" and scheme.get("scheme", "").lower() == "basic" and isinstance(value, tuple):
+        kind, value = scheme_kind(scheme), tokens.get(name) or credentials.get(name)
+        if kind == "basic" and isinstance(value, tuple):
             configured[name] = {"username": value[0], "password": value[1]}
-        elif kind in ("http", "oauth2") and isinstance(value, str):
+        elif kind == "bearer" and isinstance(value, str):
             configured[name] = {"bearer": value}
         elif kind == "apiKey" and isinstance(value, str):
             configured[name] = {"api_key": value}

@@ -15,6 +15,7 @@ from typing import Any
 
 from esign_contracts.mocks.http import Request
 from esign_contracts.mocks.provider import Token
+from esign_contracts.specs.contract import scheme_kind
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,11 @@ def authenticate(
     problems = []
     for name, scopes in required.items():
         scheme = schemes[name]
-        kind, http = scheme.get("type"), scheme.get("scheme", "").lower()
-        if kind == "http" and http == "basic":
+        kind = scheme_kind(scheme)
+        if kind == "basic":
             problem = _basic(request, credentials.get(name))
-        elif (kind == "http" and http == "bearer") or kind == "oauth2":
-            problem = _bearer(request, credentials.get(name), issued, scopes if kind == "oauth2" else ())
+        elif kind == "bearer":
+            problem = _bearer(request, credentials.get(name), issued, scopes if scheme["type"] == "oauth2" else ())
         elif kind == "apiKey" and scheme.get("in") == "header":
             problem = _api_key(request, credentials.get(name), scheme["name"])
         else:

@@ -71,10 +71,11 @@ class Engine:
         self.router = Router(self.contract)
         self.credentials = {**provider.default_credentials, **(credentials or {})}
         provider.credentials = self.credentials  # a token operation checks the secret in its body against these
+        schemes = self.contract.security_schemes()
         jwt_operations = {
-            scheme["x-token"]["operationId"]
-            for scheme in self.contract.security_schemes().values()
-            if scheme.get("x-token") and str(scheme.get("bearerFormat", "")).upper() == "JWT"
+            token["operationId"]
+            for name, token in self.contract.token_schemes().items()
+            if str(schemes[name].get("bearerFormat", "")).upper() == "JWT"
         }
         self.ids: IdSource = JwtTokens(ids or RandomIds(), jwt_operations) if jwt_operations else ids or RandomIds()
         self.journal = Journal()

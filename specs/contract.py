@@ -143,6 +143,19 @@ class Contract:
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return self.document.get("components", {}).get("securitySchemes", {})
 
+    def token_schemes(self) -> dict[str, dict[str, Any]]:
+        """{scheme name: its `x-token` (operationId, pointer, form)} for each scheme whose token an operation issues."""
+        return {name: scheme["x-token"] for name, scheme in self.security_schemes().items() if scheme.get("x-token")}
+
+
+def scheme_kind(scheme: dict[str, Any]) -> str:
+    """ "basic", "bearer" (http bearer and oauth2: a token in the Authorization header), "apiKey", or its type."""
+    kind = scheme.get("type", "")
+    if kind == "http":
+        http = str(scheme.get("scheme", "")).lower()
+        return http if http in ("basic", "bearer") else f"http/{http}"
+    return "bearer" if kind == "oauth2" else kind
+
 
 def _validator(contract: Contract, key: str | int, schema: Any) -> Draft202012Validator:
     """A cached validator for `schema` (a part of the spec), found again by `key`."""
