@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from esign_contracts.contracts.credentials import UsageError, credential_path_values, describe, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
@@ -20,7 +21,7 @@ from esign_contracts.contracts.stateful import run_sequences
 from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
 from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
 from esign_contracts.mocks import Mock, WSGIApp, provider_class
-from esign_contracts.mocks.provider import UnknownProvider
+from esign_contracts.mocks.provider import ControlError, UnknownProvider
 from esign_contracts.specs import Contract, Operation, load_contract
 
 
@@ -71,10 +72,13 @@ def check(
         schema_url, app = IN_PROCESS_BASE + contract.base_path, WSGIApp([mock])
     # Path parameters filled by credentials (Ignisign's appId, appEnv) are identifiers in every URL, not secrets.
     public = {name for op in contract.operations for name in op.path_parameters}
+    body_credentials = contract.document.get("x-credentials") or {}
+    public |= set(body_credentials.get("x-environment", {})) - set(body_credentials.get("secret", []))
     report = Report(provider, target.label, seed, secrets=secret_strings(credentials, public))
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
     if target.remote:
         _preflight(oracle)
+        _adopt_given(oracle, env, report)
     else:
         oracle.fetch_tokens()
     schema = load_schema(contract, base_url=schema_url, credentials=credentials, tokens=oracle.tokens, app=app)
@@ -123,6 +127,22 @@ def _run_phases(
     )
 
 
+def _adopt_given(oracle: Oracle, env: dict[str, str] | None, report: Report) -> None:
+    """Resources only the provider's UI can create, named by the user for a remote run (x-given-resources)."""
+    given = oracle.contract.document.get("x-given-resources")
+    if not given:
+        return
+    variable = given["variable"]
+    value = (os.environ if env is None else env).get(variable, "")
+    if not value:
+        report.skip(f"requests on existing resources: none given; set {variable}. {given['description']}")
+        return
+    try:
+        oracle.given = [(given["parameter"], value) for value in oracle.model.adopt(value)]  # type: ignore[attr-defined]
+    except ControlError as exc:
+        raise UsageError(f"{variable}: {exc}") from exc
+
+
 def _preflight(oracle: Oracle) -> None:
     """Harmless documented requests first, so that a wrong URL or wrong credentials is a usage error."""
     names = describe(oracle.contract)
@@ -160,6 +180,8 @@ def documented_body(operation: Operation) -> tuple[bytes, str | None]:
     content = (operation.raw.get("requestBody") or {}).get("content", {})
     for media, spec in content.items():
         for example in spec.get("examples", {}).values():
+            if media == "application/x-www-form-urlencoded":
+                return urlencode(example["value"]).encode(), media
             return json.dumps(example["value"]).encode(), media
     if "application/json" in content:
         return b"{}", "application/json"

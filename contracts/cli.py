@@ -91,8 +91,14 @@ def _serve(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(PROVIDER_MODULES))
         print(f"esign-contracts: unknown provider {', '.join(unknown)}; known providers: {known}", file=sys.stderr)
         return EXIT_USAGE
+    from esign_contracts.contracts.credentials import present_in_environment
+    from esign_contracts.specs import load_contract
+
+    names = dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))
+    # The same variables `check` reads set what each mock accepts, so one environment drives both.
+    mocks = [Mock(name, credentials=present_in_environment(load_contract(name))) for name in names]
     try:
-        serve([Mock(name) for name in dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))], args.host, args.port)
+        serve(mocks, args.host, args.port)
     except OSError as exc:
         print(f"esign-contracts: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

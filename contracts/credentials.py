@@ -7,8 +7,11 @@ provider needs no code here.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from typing import Any
+from urllib.parse import quote_plus
+from xml.sax.saxutils import escape as xml_escape
 
 from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract
@@ -53,11 +56,29 @@ def needed(contract: Contract, found: dict[str, Any]) -> list[str]:
     return sorted({name for op in contract.operations if op.id not in token_operations for name in op.security})
 
 
+def present_in_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The credentials the environment holds for a provider, whichever are set (for `serve`: they replace the
+    mock's defaults); nothing is required."""
+    env = dict(os.environ if env is None else env)
+    declared = {**contract.security_schemes()}
+    body = contract.document.get("x-credentials")
+    if body:
+        declared[body["element"]] = body
+    return {name: value for name, scheme in declared.items() if (value := _value(scheme, env)) is not None}
+
+
 def from_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Every scheme's credentials that the environment holds; a UsageError naming what to set when one is missing."""
     env = dict(os.environ if env is None else env)
     schemes = contract.security_schemes()
     found = {name: value for name, scheme in schemes.items() if (value := _value(scheme, env)) is not None}
+    body = contract.document.get("x-credentials")
+    if body:  # credentials inside the body (SIGNiX's CustInfo element): every variable is needed
+        value = _value(body, env)
+        if value is None:
+            wanted = " and ".join(variables(body).values())
+            raise UsageError(f"checking a {contract.name} server needs credentials: set {wanted} in the environment")
+        found[body["element"]] = value
     missing = []
     for name in needed(contract, found):
         if name in found or (token_source(contract, name) and all(s in found for s in token_source(contract, name))):
@@ -86,7 +107,8 @@ def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> d
 
 def describe(contract: Contract) -> str:
     """The variables a provider reads, for messages."""
-    names = [v for scheme in contract.security_schemes().values() for v in variables(scheme).values()]
+    declared = [*contract.security_schemes().values(), contract.document.get("x-credentials") or {}]
+    names = [v for scheme in declared for v in variables(scheme).values()]
     return ", ".join(dict.fromkeys(names)) or "no variables"
 
 
@@ -104,7 +126,14 @@ def secrets(credentials: dict[str, Any], public: set[str] = frozenset()) -> list
         found += [p for p in parts if isinstance(p, str) and len(p) >= 4]
         if isinstance(value, tuple) and len(value) == 2:
             found.append(base64.b64encode(f"{value[0]}:{value[1]}".encode()).decode())
+    # as a secret may also appear inside an XML element, a form field or a JSON string
+    found += [form for secret in list(found) for form in _encodings(secret)]
     return sorted(set(found), key=len, reverse=True)
+
+
+def _encodings(secret: str) -> list[str]:
+    escaped = xml_escape(secret)
+    return [escaped, quote_plus(secret), quote_plus(escaped), json.dumps(secret)[1:-1]]
 
 
 def authorize(

@@ -34,7 +34,9 @@ class Oracle:
         self.reproduce = reproduce
         self.trace: list[str] = []
         self.tokens: dict[str, str] = {}  # per security scheme, the token fetched from the target
+        self.given: list[tuple[str, str]] = []  # (parameter, id) of resources the user named for a remote run
         report.documented |= {(op.id, s) for op in self.contract.operations for s in op.statuses if s != 401}
+        report.documented |= self.model.documented_outcomes()
 
     def fetch_tokens(self) -> None:
         """Fetch a token for every scheme that declares `x-token` and whose credentials can fetch one.
@@ -136,6 +138,12 @@ class Oracle:
             self._find(
                 evaluation, "response schema", "the answer carries the new identifier", operation.pointer, str(exc)
             )
+            return
+        if reply.judge is not None:  # the answer's outcome is inside its body (SIGNiX): the model judges it
+            judgements, reached = reply.judge(response)
+            self.report.exercised.update(reached)
+            for j in judgements:
+                self._find(evaluation, j.check, j.rule, j.expected, j.received)
             return
         difference = first_difference(reply.body, body, self.model.compared_fields, self.model.compared_lists)
         if difference:

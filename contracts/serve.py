@@ -33,6 +33,8 @@ def describe_scheme(mock: Mock) -> str:
             parts.append(f"{scheme}: a token from {token['operationId']} with {fields}")
         elif token:
             parts.append(f"{scheme}: {value!r} or a token from {token['operationId']}")
+        elif isinstance(value, dict):  # credentials inside the body (SIGNiX's CustInfo)
+            parts.append(f"{scheme}: " + ", ".join(f"{k} {v!r}" for k, v in value.items()))
         else:
             parts.append(f"{scheme}: {value!r}")
     return "; ".join(parts)
@@ -99,7 +101,10 @@ class Running:
 def banner(mocks: list[Mock], host: str, port: int, out: TextIO) -> None:
     """One line per provider: where it is served and the (non-secret, mock-only) credentials it accepts."""
     for mock in mocks:
-        url = f"http://{host}:{port}{mock.engine.contract.base_path}"
+        contract = mock.engine.contract
+        url = f"http://{host}:{port}{contract.base_path}"
+        if not contract.base_path and len(contract.operations) == 1:  # SIGNiX: one endpoint is the API
+            url += contract.operations[0].path
         print(f"{mock.name}: {url}  ({describe_scheme(mock)})", file=out)
 
 

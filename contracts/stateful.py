@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from esign_contracts.contracts.credentials import credential_path_values
+from esign_contracts.contracts.envelopes import Envelopes
 from esign_contracts.contracts.generate import RECENT, Bodies, Known, path_resource, path_values, pick
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.mocks import ControlError
@@ -19,6 +20,7 @@ from esign_contracts.specs import Operation
 from esign_contracts.specs.contract import scheme_kind
 
 CREATOR_WEIGHT = 3
+ENVELOPE_WEIGHT = 8
 MIN_STEPS = 20
 
 
@@ -31,12 +33,17 @@ class Sequences:
         self.fresh = 0
         self.known = Known()
         self.bodies = Bodies(oracle.contract)
+        # SIGNiX carries its requests inside an XML form field: they come from the XSD and JSON Schemas.
+        self.envelopes = Envelopes(oracle.model, oracle.credentials) if "x-ajax" in oracle.contract.document else None
         self.operations = oracle.contract.operations
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
         self.controls = [c for c in oracle.model.controls if c != "reset"]
+        self.creating_controls = [c for c in self.controls if getattr(getattr(oracle.model, c), "_esign_creates", None)]
         self.token_operations = {token["operationId"] for token in oracle.contract.token_schemes().values()}
         # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
         for key, value in credential_path_values(oracle.contract, oracle.credentials).items():
+            self.known.add(path_resource(key), value, {})
+        for key, value in oracle.given:
             self.known.add(path_resource(key), value, {})
 
     def linked_creators(self, operation: Operation) -> list[Operation]:
@@ -63,9 +70,15 @@ class Sequences:
         params = path_values(draw, operation, self.known, self.oracle.model.live_identifiers)
         if broken is None:
             broken = draw(st.integers(0, 4)) == 0
-        plan = self.bodies.draw(
-            draw, operation, self.known, broken, self._fresh_value, self.oracle.model.live_identifiers
-        )
+        if self.envelopes is not None:
+            recent = self.known.alive("transaction", self.oracle.model.live_identifiers("transaction_id"))[:RECENT]
+            plan: Any = self.envelopes.draw(draw, broken, recent)
+            if plan.transaction:
+                self.known.touch("transaction", plan.transaction)
+        else:
+            plan = self.bodies.draw(
+                draw, operation, self.known, broken, self._fresh_value, self.oracle.model.live_identifiers
+            )
         path = operation.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)
@@ -122,15 +135,24 @@ class Sequences:
         for offset in range(RECENT * 2):
             args = {arg: values[(starts[arg] + offset) % len(values)] for arg, values in choices.items()}
             try:
-                getattr(controls, name)(**args)
+                made = getattr(controls, name)(**args)
             except ControlError:
                 continue
-            action(**args)
+            if getattr(action, "_esign_creates", None) and isinstance(made, dict):
+                # A control that creates (SIGNiX's add_transaction): the shadow model takes the target's ids.
+                args = {**args, **{k: v for k, v in made.items() if k in inspect.signature(action).parameters}}
+                action(**args)
+                self.known.add(path_resource(action._esign_creates), str(made[action._esign_creates]), {})
+            else:
+                action(**args)
             self.oracle.model.take_callbacks()  # the target delivers its own; the shadow model's go nowhere
             self.oracle.report.exercised[(f"control.{name}", 0)] += 1
             for arg, value in args.items():
-                self.known.touch(path_resource(arg), value)
-            self.oracle.trace.append(f"control {name}({', '.join(args.values())})")
+                if isinstance(value, str):
+                    self.known.touch(path_resource(arg), value)
+            self.oracle.trace.append(
+                f"control {name}({', '.join(str(v) for v in args.values() if isinstance(v, str))})"
+            )
             return
 
     def _recent_live(self, parameter: str) -> list[str]:
@@ -167,16 +189,29 @@ def machine_for(sequences: Sequences) -> type[RuleBasedStateMachine]:
         create.__name__ = f"start_with_{operation.id}"
         return initialize(data=st.data())(create)
 
+    def seed_rule(name: str) -> Any:
+        def seed(self: RuleBasedStateMachine, data: Any) -> None:
+            sequences.control(data.draw, name)
+
+        seed.__name__ = f"start_with_{name}"
+        return initialize(data=st.data())(seed)
+
     namespace: dict[str, Any] = {"__init__": __init__}
     for op in sequences.operations:
         # Operations that create under a parent are drawn more often (a rule per copy): they feed the other
         # rules. Roots need no extra weight: every sequence starts by creating one.
-        for copy in range(CREATOR_WEIGHT if op.identifiers and op.path_parameters else 1):
+        weight = CREATOR_WEIGHT if op.identifiers and op.path_parameters else 1
+        if sequences.envelopes is not None:  # SIGNiX's one operation carries every request: outweigh the controls
+            weight = ENVELOPE_WEIGHT
+        for copy in range(weight):
             name = op.id if copy == 0 else f"{op.id}_{copy}"
             namespace[name] = operation_rule(op, name)
     # Every sequence starts as the documented flow does: create what needs no parent (a sign request), then
     # what its links say is created under it (a signer).
     namespace.update({f"start_with_{op.id}": setup_rule(op) for op in sequences.roots})
+    if sequences.oracle.target.controls is not None:
+        # What only the control API creates (a SIGNiX transaction) starts a sequence the same way.
+        namespace.update({f"start_with_{name}": seed_rule(name) for name in sequences.creating_controls})
     if sequences.oracle.target.controls is not None:
         namespace.update({f"control_{name}": control_rule(name) for name in sequences.controls})
     return type(f"{sequences.oracle.model.name.title()}Contract", (RuleBasedStateMachine,), namespace)

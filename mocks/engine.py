@@ -150,8 +150,8 @@ class Engine:
         assert fault.status is not None
         assert isinstance(route, Route)
         words = status_text(route.operation, self.contract, fault.status) or message
-        body = self.provider.error_body(fault.status, words, None, None)
-        return Response.json(fault.status, body, {RULE_HEADER: "injected fault"})
+        answered, body, own = self.provider.error_response(fault.status, words, None, None)
+        return Response(answered, body, {**own, RULE_HEADER: "injected fault"})
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
         return Violation(
@@ -174,8 +174,8 @@ class Engine:
         code: str | None = None,
     ) -> Response:
         call = self.call_for(evaluation) if evaluation.parsed is not None else None
-        body = self.provider.error_body(status, message, code, call)
-        return Response.json(status, body, {RULE_HEADER: rule, **(headers or {})})
+        answered, body, own = self.provider.error_response(status, message, code, call)
+        return Response(answered, body, {**own, RULE_HEADER: rule, **(headers or {})})
 
     def _record(
         self,
@@ -240,8 +240,14 @@ class Engine:
             self._record(evaluation, rule.status, "refused", rule.id, rule.rule)
             return self._error(evaluation, rule.status, rule.rule, rule.id, code=rule.code)
         reply = self.commit(evaluation)
-        self._record(evaluation, reply.status, "ok")
+        found = tuple(self._violation(evaluation, m.rule, m.source, m.detail, m.spec_pointer) for m in reply.mistakes)
+        self._record(evaluation, reply.status, reply.outcome, reply.rule, reply.message, found)
         return render(reply)
+
+    def refusal(self, status: int, message: str) -> Response:
+        """An answer for a request the server refused before routing (a body over the limit), in the provider's form."""
+        answered, body, own = self.provider.error_response(status, message)
+        return Response(answered, body, {**own, RULE_HEADER: "request size"})
 
 
 def render(reply: Reply) -> Response:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
+SECRET_ELEMENTS = re.compile(r"<(Pswd)>.*?</Pswd>", re.DOTALL)  # SIGNiX's password inside its XML envelope
 
 
 def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
@@ -59,8 +61,11 @@ class Request:
             return f"{self.method} {self.path}"
         if "json" not in self.media_type and self.media_type != "application/x-www-form-urlencoded":
             return f"{self.method} {self.path} body=<{self.media_type or 'no content type'}, {len(self.body)} bytes>"
-        text = self.body[:limit].decode("utf-8", "replace")
-        return f"{self.method} {self.path} body={text}{'…' if len(self.body) > limit else ''}"
+        text = self.body.decode("utf-8", "replace")
+        if self.media_type == "application/x-www-form-urlencoded":
+            text = unquote_plus(text)  # readable: a SIGNiX envelope shows as XML
+        text = SECRET_ELEMENTS.sub(r"<\1>[redacted]</\1>", text)
+        return f"{self.method} {self.path} body={text[:limit]}{'…' if len(text) > limit else ''}"
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -54,13 +55,43 @@ class Callback:
     method: str = "POST"
 
 
+@dataclass(frozen=True)
+class Mistake:
+    """A client mistake an effect found inside a body the generic validation cannot read (SIGNiX's XML)."""
+
+    rule: str
+    source: str
+    detail: str
+    spec_pointer: str = ""
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One way a target's answer disagrees with the model's prediction (for the oracle)."""
+
+    check: str  # "status", "response schema", "model"
+    rule: str
+    expected: str
+    received: str
+
+
 @dataclass
 class Reply:
-    """What an effect answers: a status, a JSON-able body (or bytes), extra headers."""
+    """What an effect answers: a status, a JSON-able body (or bytes), extra headers.
+
+    `outcome` overrides the journal's "ok" (SIGNiX refuses inside a 200); `mistakes` are client mistakes found
+    in the body; `judge`, when set, compares a target's answer with this reply (instead of field by field)
+    and names the (request, code) pairs the answer reached.
+    """
 
     body: Any = None
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    outcome: str = "ok"
+    rule: str = ""
+    message: str = ""
+    mistakes: tuple[Mistake, ...] = ()
+    judge: Callable[[Any], tuple[list[Judgement], list[tuple[str, int]]]] | None = None
 
 
 def precondition(rule_id: str) -> Callable[[F], F]:
@@ -87,6 +118,19 @@ def control(fn: F) -> F:
     """Mark a model method as a control action: a transition the public API cannot make."""
     fn._esign_control = True  # type: ignore[attr-defined]
     return fn
+
+
+def creates(identifier: str) -> Callable[[F], F]:
+    """Mark a control action that creates a resource and returns its fields, `identifier` among them.
+
+    The oracle's shadow model is given the fields the target returned, so both hold the same identifiers.
+    """
+
+    def mark(fn: F) -> F:
+        fn._esign_creates = identifier  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 class UnknownProvider(LookupError):
@@ -155,6 +199,16 @@ class Provider:
         """
         return {"message": message}
 
+    def error_response(
+        self, status: int, message: str, code: str | None = None, call: Call | None = None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """(status, body, headers) of an error answer: JSON `error_body` unless the provider answers otherwise."""
+        return (
+            status,
+            json.dumps(self.error_body(status, message, code, call), separators=(",", ":")).encode(),
+            {"Content-Type": "application/json"},
+        )
+
     def issue_token(self, token: str, scopes: Iterable[str] = (), expires_in: float | None = None) -> None:
         """Remember a token this model handed out, so that the core's auth accepts it."""
         expires = self.now() + dt.timedelta(seconds=expires_in) if expires_in else None
@@ -174,6 +228,10 @@ class Provider:
     def take_callbacks(self) -> list[Callback]:
         taken, self.outbox = self.outbox, []
         return taken
+
+    def documented_outcomes(self) -> set[tuple[str, int]]:
+        """Outcomes the docs define beyond each operation's HTTP statuses (SIGNiX's codes inside its XML)."""
+        return set()
 
     def live_identifiers(self, parameter: str) -> list[str]:
         """Identifiers of resources that exist now, for the path parameter `parameter` (for clean-up)."""

@@ -118,7 +118,8 @@ class WSGIApp:
             return _json(404, f"no provider is served at {path}; served paths: {served}")
         request = self._request(environ, path)
         if isinstance(request, Response):
-            return request
+            # in the provider's own form (SIGNiX answers every refusal as XML)
+            return mock.engine.refusal(request.status, str(request.payload()["message"]))
         return mock.handle(request)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -267,13 +267,17 @@ def status_text(operation: Operation, contract: Contract, status: int) -> str:
 
 def read_document(name: str) -> dict[str, Any]:
     """The raw YAML of a provider's spec, as shipped in this package."""
-    text = resources.files("esign_contracts.specs").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    folder = resources.files("esign_contracts.specs")
+    # A provider with more than one file (SIGNiX: the OpenAPI transport, an XSD, JSON Schemas) has a folder.
+    found = folder.joinpath(f"{name}.yaml")
+    if not found.is_file():
+        found = folder.joinpath(name, f"{name}.yaml")
+    return yaml.safe_load(found.read_text(encoding="utf-8"))
 
 
 @functools.cache
 def load_contract(name: str) -> Contract:
-    """Load `specs/<name>.yaml` once per process."""
+    """Load `specs/<name>.yaml` (or `specs/<name>/<name>.yaml`) once per process."""
     document = read_document(name)
     server = (document.get("servers") or [{"url": "/"}])[0]
     base_url = server["url"]

@@ -8,4 +8,5 @@ PROVIDER_MODULES = {
     "ignisign": "esign_contracts.mocks.ignisign",
     "okdokument": "esign_contracts.mocks.okdokument",
     "trustedx": "esign_contracts.mocks.trustedx",
+    "signix": "esign_contracts.mocks.signix",
 }

@@ -104,7 +104,7 @@ def test_wrong_credentials_and_a_wrong_base_url_are_usage_errors(served, monkeyp
 
 def test_an_unknown_provider_is_a_usage_error(capsys) -> None:
     assert main(["check", "docusign"]) == 2
-    known = "known providers: ignisign, okdokument, stiply, trustedx"
+    known = "known providers: ignisign, okdokument, signix, stiply, trustedx"
     assert f"unknown provider docusign; {known}" in capsys.readouterr().err
 
 
@@ -123,9 +123,9 @@ def test_check_without_a_provider_checks_every_built_in_mock(monkeypatch, capsys
     monkeypatch.setattr("esign_contracts.contracts.check.check", fake_check)
     junit = tmp_path / "all.xml"
     assert main(["check", "--junit-xml", str(junit)]) == 0
-    assert checked == ["ignisign", "okdokument", "stiply", "trustedx"]
+    assert checked == ["ignisign", "okdokument", "signix", "stiply", "trustedx"]
     suites = ET.parse(junit).getroot()
-    assert suites.tag == "testsuites" and len(suites) == 4
+    assert suites.tag == "testsuites" and len(suites) == 5
 
 
 def test_the_same_seed_gives_the_same_run() -> None:

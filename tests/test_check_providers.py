@@ -1,4 +1,4 @@
-"""`check` passes for every REST provider against its built-in mock, in-process and served, and prints no secret.
+"""`check` passes for every provider (SIGNiX too) against its built-in mock, in-process and served; no secret shows.
 
 Stiply has its own, deeper tests in test_check.py; this covers what every provider shares.
 """
@@ -25,7 +25,7 @@ SMALL = ["--examples", "3", "--sequences", "8"]
 
 
 def _secret(field: str) -> bool:
-    return any(word in field.lower() for word in ("secret", "password", "token", "key"))
+    return any(word in field.lower() for word in ("secret", "password", "pswd", "token", "key"))
 
 
 def credentials_and_environment(provider: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -34,7 +34,10 @@ def credentials_and_environment(provider: str) -> tuple[dict[str, Any], dict[str
     defaults = provider_class(provider).default_credentials
     credentials: dict[str, Any] = {}
     env: dict[str, str] = {}
-    for name, scheme in contract.security_schemes().items():
+    declared = dict(contract.security_schemes())
+    if contract.document.get("x-credentials"):  # SIGNiX: CustInfo inside the XML body
+        declared[contract.document["x-credentials"]["element"]] = contract.document["x-credentials"]
+    for name, scheme in declared.items():
         wanted = variables(scheme)
         if name not in defaults or not wanted:
             continue
@@ -70,6 +73,11 @@ def test_the_served_mock_passes_check_over_http_cleans_up_and_prints_no_secret(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     mock = Mock(provider, credentials=credentials, send_callbacks=False)
+    given = mock.engine.contract.document.get("x-given-resources")
+    if given:  # what only the provider's UI creates (SIGNiX transactions): seeded, then named to the run
+        made = [mock.control.add_transaction() for _ in range(4)]
+        named = " ".join(f"{m['transaction_id']}=" + ",".join(p["ref_id"] for p in m["parties"]) for m in made)
+        monkeypatch.setenv(given["variable"], named)
     junit = tmp_path / "report.xml"
     with Running([mock]) as running:
         code = main(["check", provider, "--base-url", running.base_url(mock), "--junit-xml", str(junit), *SMALL])

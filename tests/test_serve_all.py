@@ -82,5 +82,6 @@ def test_the_banner_lists_each_base_url_and_the_credentials_the_mock_accepts() -
 def test_serve_refuses_an_unknown_provider_with_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["serve", "stiply", "docusign"]) == 2
     assert (
-        "unknown provider docusign; known providers: ignisign, okdokument, stiply, trustedx" in capsys.readouterr().err
+        "unknown provider docusign; known providers: ignisign, okdokument, signix, stiply, trustedx"
+        in capsys.readouterr().err
     )
