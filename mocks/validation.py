@@ -49,6 +49,8 @@ class Parsed:
 
 
 def _schema_problem(contract: Contract, pointer: str, instance: Any, location: str, status: int) -> Problem | None:
+    if contract.is_valid(pointer, instance):
+        return None
     error = best_match(contract.validator(pointer).iter_errors(instance))
     if error is None:
         return None

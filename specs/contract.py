@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -107,6 +108,18 @@ class Contract:
         """A JSON Schema validator for the schema at `pointer` inside the spec."""
         return _validator(self, pointer, self.resolve(pointer))
 
+    def is_valid(self, pointer: str, instance: Any) -> bool:
+        """Whether `instance` is valid against the schema at `pointer`: the compiled validator when the schema
+        allows one (it is many times faster, and stricter on formats, so a True is also jsonschema's True),
+        else jsonschema. The error for an invalid instance always comes from `validator` (its paths name the spec)."""
+        fast = _fast_validator(self, pointer)
+        if fast is not None:
+            try:
+                return bool(fast.is_valid(instance))
+            except (ValueError, TypeError):  # a value JSON cannot hold (a None key in a decoded form): jsonschema
+                pass
+        return bool(self.validator(pointer).is_valid(instance))
+
     def validator_for(self, schema: dict[str, Any]) -> Draft202012Validator:
         """A validator for a schema taken out of the spec (its $refs still resolve against the spec)."""
         return _validator(self, id(schema), schema)
@@ -169,6 +182,24 @@ def _validator(contract: Contract, key: str | int, schema: Any) -> Draft202012Va
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )
     return cache[key]
+
+
+def _fast_validator(contract: Contract, pointer: str) -> Any:
+    cache = contract.__dict__.setdefault("_fast_validators", {})
+    if pointer not in cache:
+        schema = _validator(contract, pointer, contract.resolve(pointer)).schema
+        try:
+            import jsonschema_rs
+
+            # Offline, with formats: a schema that still holds a $ref (a recursive one) is left to jsonschema.
+            cache[pointer] = (
+                None
+                if "$ref" in json.dumps(schema)
+                else jsonschema_rs.validator_for(schema, validate_formats=True, offline=True)
+            )
+        except Exception:  # noqa: BLE001 - a schema the compiled validator cannot take is validated by jsonschema
+            cache[pointer] = None
+    return cache[pointer]
 
 
 def _inline(contract: Contract, node: Any, seen: tuple[str, ...]) -> Any:
