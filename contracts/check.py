@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from esign_contracts.contracts.credentials import UsageError, credential_path_values, describe, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
+from esign_contracts.contracts.gate import LIVE_LIMITS, Gate, Limits, clear_stop
 from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
@@ -20,7 +21,7 @@ from esign_contracts.contracts.reproducible import seed_only
 from esign_contracts.contracts.stateful import run_sequences
 from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
 from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
-from esign_contracts.mocks import Mock, WSGIApp, provider_class
+from esign_contracts.mocks import Mock, Request, Response, WSGIApp, provider_class
 from esign_contracts.mocks.provider import ControlError, UnknownProvider
 from esign_contracts.specs import Contract, Operation, load_contract
 
@@ -34,10 +35,67 @@ class Budget:
     steps: int = 50  # steps per sequence
 
 
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
 def _check_url(base_url: str) -> None:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"--base-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {base_url!r}")
+
+
+def is_local(base_url: str) -> bool:
+    return (urlsplit(base_url).hostname or "") in LOCAL_HOSTS
+
+
+def limits_for(base_url: str | None, live: bool, max_requests: int | None, rate: float | None) -> Limits:
+    """The run's limits: what was given, else the live defaults for a --live run, else none (this machine)."""
+    base = LIVE_LIMITS if live else Limits()
+    return Limits(
+        max_requests=max_requests if max_requests is not None else base.max_requests,
+        rate=rate if rate is not None else base.rate,
+    )
+
+
+def plan(provider: str, base_url: str, budget: Budget, limits: Limits, live: bool) -> str:
+    """What a run against `base_url` will do, printed before a live run and alone with --dry-run."""
+    contract = load_contract(provider)
+    model = provider_class(provider)
+    creating = [op for op in contract.operations if op.identifiers and op.id not in _token_operations(contract)]
+    ends = cleanup_operations(contract)
+    spend = "no limit" if limits.max_requests is None else f"at most {limits.max_requests} requests"
+    pace = "as fast as the server answers" if not limits.rate else f"at most {limits.rate:g} per second"
+    lines = [
+        f"Plan: esign-contracts check {provider} against {base_url}" + (" (live)" if live else ""),
+        f"  contacts only {urlsplit(base_url).netloc}; every request times out after {limits.timeout:g} s; a 429 "
+        "is retried after its Retry-After",
+        f"  budget: {spend}, {pace}; clean-up of what the run created is sent on top",
+        f"  schemathesis: {len(contract.operations)} operations x positive and negative data, {budget.examples} "
+        "examples each",
+        f"  model: {budget.sequences} sequences of up to {budget.steps} steps",
+        "  operations:",
+        *(f"    {op.id} ({op.method} {op.path})" for op in contract.operations),
+    ]
+    # resources a path names by their key (not a client-chosen value such as Stiply's external_key)
+    resources = {path_resource(p) for op in contract.operations for p in op.path_parameters if path_resource(p) != p}
+    if creating:
+        made = ", ".join(sorted({r for op in creating for r in op.identifiers if r in resources}))
+        bound = "" if limits.max_requests is None else f", so at most {limits.max_requests}"
+        lines.append(
+            f"  creates: {made} — one per successful creating request{bound}; at the end each is "
+            + ("closed or deleted with " + ", ".join(op.id for op in ends) if ends else "left (the API has no delete)")
+        )
+    given = contract.document.get("x-given-resources")
+    if given:
+        lines.append(f"  changes: the resources named in {given['variable']} ({given['description']})")
+    if model.controls and set(model.controls) - {"reset"}:
+        lines.append("  skips: states only the provider's UI or time can make (the mock's control actions)")
+    lines.append(f"  credentials from: {describe(contract)} (never printed)")
+    return "\n".join(lines)
+
+
+def _token_operations(contract: Contract) -> set[str]:
+    return {token["operationId"] for token in contract.token_schemes().values()}
 
 
 def check(
@@ -49,8 +107,14 @@ def check(
     env: dict[str, str] | None = None,
     progress: Callable[[str], None] = lambda _: None,
     mock: Mock | None = None,
+    live: bool = False,
+    limits: Limits | None = None,
 ) -> Report:
-    """Check a server (or, with no URL, the built-in mock or the given `mock`) against the provider's contract."""
+    """Check a server (or, with no URL, the built-in mock or the given `mock`) against the provider's contract.
+
+    A server not on this machine needs `live`. Whatever happens (a finding, an error, Ctrl-C, the budget), what
+    the run created is deleted before this returns or raises; Ctrl-C returns the report with `stopped` set.
+    """
     try:
         provider_class(provider)
     except UnknownProvider as exc:
@@ -62,8 +126,13 @@ def check(
     target: Target
     if base_url:
         _check_url(base_url)
+        if not live and not is_local(base_url):
+            raise UsageError(
+                f"{urlsplit(base_url).netloc} is not this machine: checking it sends real requests that create and "
+                "delete resources there. Pass --live to go ahead (--dry-run shows the plan first)"
+            )
         credentials = from_environment(contract, env)
-        target = HttpTarget(base_url, contract.base_path)
+        target = HttpTarget(base_url, contract.base_path, Gate(urlsplit(base_url).netloc, limits or Limits()))
         schema_url, app = base_url.rstrip("/"), None
     else:
         mock = mock or Mock(provider, seed=seed, send_callbacks=False)
@@ -75,6 +144,8 @@ def check(
     body_credentials = contract.document.get("x-credentials") or {}
     public |= set(body_credentials.get("x-environment", {})) - set(body_credentials.get("secret", []))
     report = Report(provider, target.label, seed, secrets=secret_strings(credentials, public))
+    report.remote = target.remote
+    report.controls = [c for c in provider_class(provider).controls if c != "reset"]
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
     if target.remote:
         _preflight(oracle)
@@ -83,9 +154,33 @@ def check(
         oracle.fetch_tokens()
     schema = load_schema(contract, base_url=schema_url, credentials=credentials, tokens=oracle.tokens, app=app)
 
-    with seed_only():
-        _run_phases(contract, schema, oracle, report, seed=seed, budget=budget, reproduce=reproduce, progress=progress)
-    _clean_up(oracle, report)
+    try:
+        with seed_only():
+            _run_phases(
+                contract, schema, oracle, report, seed=seed, budget=budget, reproduce=reproduce, progress=progress
+            )
+    except KeyboardInterrupt:
+        report.stopped = f"interrupted (Ctrl-C) after {report.requests_sent} requests"
+    finally:
+        # Also after an error or Ctrl-C: what the run created is deleted, past the budget if need be. A stop
+        # asked for from now on stops the clean-up (which lists what is left).
+        clear_stop()
+        if target.gate is not None:
+            target.gate.cleaning = True
+        progress("clean-up: deleting what the run created")
+        _clean_up(oracle, report)
+    gate = target.gate
+    if gate is not None and oracle.stopped_in_sequence is not None and not report.stopped:
+        report.stopped = (
+            f"stopped at --max-requests {gate.limits.max_requests} in model sequence {oracle.stopped_in_sequence} "
+            f"of {budget.sequences}; raise --max-requests to run them all"
+        )
+    if gate is not None and gate.waited_on_429:
+        report.phases.append(
+            f"the target answered 429 {len(gate.waited_on_429)} time(s); waited "
+            + ", ".join(f"{w:g} s" for w in gate.waited_on_429)
+            + " as its Retry-After said"
+        )
     return report
 
 
@@ -100,6 +195,10 @@ def _run_phases(
     reproduce: str,
     progress: Callable[[str], None],
 ) -> None:
+    gate = oracle.target.gate
+    if gate is not None and gate.limits.max_requests is not None:
+        # Half the budget at most for single requests, so that the documented sequences get their turn.
+        gate.phase_cap = gate.sent + gate.limits.max_requests // 2
     progress("schemathesis: positive and negative data per operation")
     before = report.requests_sent
     run_operations(
@@ -111,20 +210,28 @@ def _run_phases(
         reproduce=reproduce,
         fixed=credential_path_values(contract, oracle.credentials),
         on_progress=lambda step: progress(f"schemathesis: {step}"),
+        gate=oracle.target.gate,
     )
     unsent = f" ({report.unsent} generated cases could not be encoded and were skipped)" if report.unsent else ""
+    capped = " (its half of --max-requests reached)" if gate is not None and gate.spent else ""
     report.phases.append(
         f"schemathesis: {len(contract.operations)} operations, {report.requests_sent - before} requests{unsent}"
+        + capped
     )
+    if gate is not None:
+        gate.phase_cap = None
 
     progress("model: documented sequences")
     before = report.requests_sent
     run_sequences(
         oracle, seed=seed, examples=budget.sequences, steps=budget.steps, run_token=f"ec{secrets.token_hex(4)}"
     )
-    report.phases.append(
-        f"model: {budget.sequences} sequences of up to {budget.steps} steps, {report.requests_sent - before} requests"
+    ran = (
+        f"{budget.sequences} sequences"
+        if oracle.stopped_in_sequence is None
+        else (f"{oracle.stopped_in_sequence} of {budget.sequences} sequences (--max-requests reached)")
     )
+    report.phases.append(f"model: {ran} of up to {budget.steps} steps, {report.requests_sent - before} requests")
 
 
 def _adopt_given(oracle: Oracle, env: dict[str, str] | None, report: Report) -> None:
@@ -196,24 +303,34 @@ def cleanup_operations(contract: Contract) -> list[Operation]:
 
 def _clean_up(oracle: Oracle, report: Report) -> None:
     """Delete what the run created: what the model holds (judged like any request), then what the
-    Schemathesis phase created outside the model's view (not judged: the model never saw it)."""
+    Schemathesis phase created outside the model's view (not judged: the model never saw it). Whatever could
+    not be deleted is listed with its id; a second Ctrl-C stops the clean-up and lists what is left."""
+    pending: list[tuple[str, str, Request, bool]] = []
     for operation in cleanup_operations(oracle.contract):
         name = operation.path_parameters[0]
         body, media = documented_body(operation)
-        for value in oracle.model.live_identifiers(name):
-            path = operation.path.replace("{" + name + "}", value)
-            oracle.exchange(oracle.request(operation.method, path, body=body, content_type=media))
-        for resource, value in report.created:
-            if resource != path_resource(name):
-                continue
+        held = [(path_resource(name), value, True) for value in oracle.model.live_identifiers(name)]
+        made = [(resource, value, False) for resource, value in report.created if resource == path_resource(name)]
+        for resource, value, judged in held + made:
             path = operation.path.replace("{" + name + "}", value)
             request = oracle.request(operation.method, path, body=body, content_type=media)
-            try:
-                answer = oracle.target.send(request)
-            except TargetError:
-                answer = None
-            if answer is None or answer.status >= 300 and answer.status != 404:
-                report.not_cleaned.append(f"{resource} {value} ({answer.status if answer else 'no answer'})")
+            pending.append((resource, value, request, judged))
+    for index, (resource, value, request, judged) in enumerate(pending):
+        try:
+            answer = oracle.exchange(request) if judged else _send_unjudged(oracle, request)
+        except KeyboardInterrupt:
+            report.not_cleaned += [f"{r} {v} (clean-up interrupted)" for r, v, _, _ in pending[index:]]
+            report.stopped = "; ".join(filter(None, [report.stopped, "clean-up interrupted (Ctrl-C)"]))
+            return
+        if answer is None or (answer.status >= 300 and answer.status != 404):
+            report.not_cleaned.append(f"{resource} {value} ({answer.status if answer else 'no answer'})")
+
+
+def _send_unjudged(oracle: Oracle, request: Request) -> Response | None:
+    try:
+        return oracle.target.send(request)
+    except TargetError:
+        return None
 
 
 class Progress:

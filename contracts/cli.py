@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from esign_contracts.contracts.gate import LIVE_LIMITS
 from esign_contracts.specs.providers import PROVIDER_MODULES
 
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +32,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
     check.add_argument("--junit-xml", type=Path, help="write a JUnit XML report to this path")
+    check.add_argument("--json", type=Path, help="write a JSON report (findings, coverage) to this path")
+    check.add_argument("--markdown", type=Path, help="write a Markdown summary (for a CI job summary) to this path")
+    check.add_argument(
+        "--live", action="store_true", help="allow a --base-url that is not this machine (a sandbox); low limits apply"
+    )
+    check.add_argument(
+        "--dry-run", action="store_true", help="print what the run would do against --base-url, send nothing"
+    )
+    check.add_argument(
+        "--max-requests",
+        type=int,
+        default=None,
+        help=f"stop after this many requests (default with --live: {LIVE_LIMITS.max_requests}; clean-up comes on top)",
+    )
+    check.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help=f"at most this many requests per second (default with --live: {LIVE_LIMITS.rate:g})",
+    )
     check.add_argument("--examples", type=int, default=None, help="Schemathesis examples per operation and mode")
     check.add_argument("--sequences", type=int, default=None, help="state machine sequences to run")
     serve = commands.add_parser(
@@ -40,8 +65,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from esign_contracts.contracts.check import Budget, Progress, check
-    from esign_contracts.contracts.credentials import UsageError
+    from esign_contracts.contracts.check import Budget, limits_for, plan
 
     defaults = Budget()
     budget = Budget(
@@ -60,26 +84,93 @@ def _check(args: argparse.Namespace) -> int:
     if args.base_url and len(providers) != 1:
         print("esign-contracts: --base-url is one provider's server: name exactly one provider", file=sys.stderr)
         return EXIT_USAGE
+    if (args.max_requests is not None and args.max_requests < 1) or (args.rate is not None and args.rate <= 0):
+        print("esign-contracts: --max-requests must be at least 1 and --rate more than 0", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dry_run and not args.base_url:
+        print("esign-contracts: --dry-run plans a run against a server: give --base-url", file=sys.stderr)
+        return EXIT_USAGE
+    limits = limits_for(args.base_url, args.live, args.max_requests, args.rate)
+    if args.base_url and (args.live or args.dry_run):
+        print(plan(providers[0], args.base_url, budget, limits, args.live), flush=True)
+        if args.dry_run:
+            return EXIT_OK
+    restore = _interrupt_on_sigterm()
+    try:
+        return _run_checks(args, providers, budget, limits)
+    finally:
+        restore()
+
+
+def _run_checks(args: argparse.Namespace, providers: list[str], budget: Any, limits: Any) -> int:
+    from esign_contracts.contracts.check import Progress, check
+    from esign_contracts.contracts.credentials import UsageError
+    from esign_contracts.contracts.report import combined_json, combined_markdown
+
     progress = Progress()
     reports = []
     for provider in providers:
         try:
-            reports.append(check(provider, args.base_url, seed=args.seed, budget=budget, progress=progress))
+            reports.append(
+                check(
+                    provider,
+                    args.base_url,
+                    seed=args.seed,
+                    budget=budget,
+                    progress=progress,
+                    live=args.live,
+                    limits=limits,
+                )
+            )
         except UsageError as exc:
             progress.done()
             print(f"esign-contracts: {exc}", file=sys.stderr)
             return EXIT_USAGE
         progress.done()
         print(reports[-1].render(), flush=True)
-    if args.junit_xml:
-        suites = [report.junit_xml() for report in reports]
-        text = suites[0] if len(suites) == 1 else f"<testsuites>{''.join(suites)}</testsuites>"
+        if reports[-1].stopped.startswith("interrupted"):
+            break
+    outputs = {
+        args.junit_xml: lambda: _junit(reports),
+        args.json: lambda: combined_json(reports) if len(reports) > 1 else reports[0].json(),
+        args.markdown: lambda: combined_markdown(reports),
+    }
+    for path, text in outputs.items():
+        if path is None:
+            continue
         try:
-            args.junit_xml.write_text(text, encoding="utf-8")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text(), encoding="utf-8")
         except OSError as exc:
-            print(f"esign-contracts: cannot write --junit-xml {args.junit_xml}: {exc.strerror}", file=sys.stderr)
+            print(f"esign-contracts: cannot write {path}: {exc.strerror}", file=sys.stderr)
             return EXIT_USAGE
+    if any(report.stopped.startswith("interrupted") for report in reports):
+        return EXIT_INTERRUPTED
     return EXIT_OK if all(report.ok for report in reports) else EXIT_VIOLATIONS
+
+
+def _interrupt_on_sigterm() -> Callable[[], None]:
+    """Ctrl-C, and SIGTERM (a CI cancelling the job), stop the run at its next safe point, so that it still
+    deletes what it made; a second one stops at once."""
+    from esign_contracts.contracts.gate import request_stop
+
+    def interrupt(signum: int, frame: object) -> None:
+        request_stop()
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    before = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def restore() -> None:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
+def _junit(reports: list) -> str:  # type: ignore[type-arg]
+    suites = [report.junit_xml() for report in reports]
+    return suites[0] if len(suites) == 1 else f"<testsuites>{''.join(suites)}</testsuites>"
 
 
 def _serve(args: argparse.Namespace) -> int:

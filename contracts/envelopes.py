@@ -200,6 +200,7 @@ class Envelopes:
         transaction = self.model.transactions.get(chosen) if chosen else None
         parties = list(transaction.parties) if transaction else ["P01"]
         how = draw(st.sampled_from(self.BREAKS)) if broken else ""
+        unknown = _uuid(draw)  # drawn whatever the state, so that every example draws alike
         multi_types = [t for t in object_types() if t not in STATE_CHANGES]
 
         def fill(name: str, facets: dict[str, int]) -> str:
@@ -207,7 +208,7 @@ class Envelopes:
                 value = self.credentials[name]
                 return value + "x" if how == "wrong password" and name == "Pswd" else value
             if name == "TransactionID":
-                known = transaction.id if transaction and how != "unknown transaction" else _uuid(draw)
+                known = transaction.id if transaction and how != "unknown transaction" else unknown
                 return known[:35] if how == "short TransactionID" else known
             if name == "DocumentSetID":
                 return transaction.document_set_id if transaction and how != "unknown transaction" else "-0:0:-0"

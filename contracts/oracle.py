@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from esign_contracts.contracts.conformance import first_difference, response_problems
 from esign_contracts.contracts.credentials import UsageError, authorize, curl_auth, token_source
-from esign_contracts.contracts.report import Finding, Report
+from esign_contracts.contracts.gate import BudgetSpent, stop_here
+from esign_contracts.contracts.report import ALL_RULES_HOLD, Finding, Report
 from esign_contracts.contracts.target import Target, TargetError
 from esign_contracts.mocks import Engine, Evaluation, Request, Response, provider_class
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
@@ -35,8 +36,13 @@ class Oracle:
         self.trace: list[str] = []
         self.tokens: dict[str, str] = {}  # per security scheme, the token fetched from the target
         self.given: list[tuple[str, str]] = []  # (parameter, id) of resources the user named for a remote run
+        self.sequences_started = 0
+        self.stopped_in_sequence: int | None = None  # the sequence in which --max-requests was reached
         report.documented |= {(op.id, s) for op in self.contract.operations for s in op.statuses if s != 401}
         report.documented |= self.model.documented_outcomes()
+        for op in self.contract.operations:
+            report.documented_states |= {(op.id, p.id, p.status) for p in op.preconditions}
+            report.documented_states |= {(op.id, ALL_RULES_HOLD, s) for s in op.statuses if 200 <= s < 300}
 
     def fetch_tokens(self) -> None:
         """Fetch a token for every scheme that declares `x-token` and whose credentials can fetch one.
@@ -71,6 +77,7 @@ class Oracle:
 
     def start_sequence(self) -> None:
         self.trace = []
+        self.sequences_started += 1
 
     def request(
         self,
@@ -97,18 +104,27 @@ class Oracle:
 
     def exchange(self, request: Request) -> Response | None:
         """Send one request, judge the answer, and keep the model in step with the target."""
+        gate = self.target.gate
+        if gate is not None and gate.spent:
+            if gate.phase_cap is None and self.stopped_in_sequence is None:
+                self.stopped_in_sequence = self.sequences_started
+            return None  # the run stops at --max-requests: nothing more is sent or judged
         evaluation = self.engine.evaluate(request)
         expected = evaluation.expected(self.contract)
         try:
             response = self.target.send(request)
+        except BudgetSpent:
+            return None
         except TargetError as exc:
             self._find(evaluation, "no answer", "the target answers every request", expected.describe(), str(exc))
             return None
         self.report.requests_sent += 1
         self.report.exercised[(evaluation.operation_id, response.status)] += 1
+        self.report.states[(evaluation.operation_id, _state(evaluation), response.status)] += 1
         self.trace.append(f"{request.method} {request.path} → {response.status}")
         self.trace = self.trace[-TRACE_LENGTH:]
         self.judge(evaluation, response)
+        stop_here()  # Ctrl-C: only now, when the model knows what this request created
         return response
 
     def judge(self, evaluation: Evaluation, response: Response) -> None:
@@ -155,6 +171,23 @@ class Oracle:
                 difference,
             )
 
+    def report_control_divergence(self, action: str, args: dict[str, Any], refusal: str) -> None:
+        """The target accepted a control action the model refuses: its state is no longer the documented one."""
+        shown = ", ".join(f"{k}={v}" for k, v in args.items() if isinstance(v, str))
+        self.report.add(
+            Finding(
+                check="model",
+                operation=f"control.{action}",
+                rule="the target's state follows the documented transitions",
+                source=self.contract.source,
+                request=f"control {action}({shown})",
+                expected=f"the model refuses it: {refusal}",
+                received="the target accepted it",
+                reproduce=self.reproduce,
+                trace=tuple(self.trace),
+            )
+        )
+
     def _find(self, evaluation: Evaluation, check: str, rule: str, expected: str, received: str) -> None:
         operation = evaluation.route.operation if isinstance(evaluation.route, Route) else None
         self.report.add(
@@ -183,6 +216,18 @@ class Oracle:
             parts += ["--data-binary", request.body.decode("utf-8", "replace")]
         curl = " ".join(shlex.quote(p) for p in parts) + curl_auth(self.contract, request)
         return f"{self.reproduce}\n              {curl}" if self.reproduce else curl
+
+
+def _state(evaluation: Evaluation) -> str:
+    """The model's state for this request, as the coverage names it: the first unmet precondition, else why it
+    fails before any (credentials, the request's schema), else every rule holds."""
+    if evaluation.auth is not None:
+        return "credentials"
+    if evaluation.problems:
+        return "request schema"
+    if evaluation.unmet:
+        return evaluation.unmet[0].id
+    return ALL_RULES_HOLD
 
 
 def _excerpt(response: Response, limit: int = 240) -> str:

@@ -1,4 +1,5 @@
-"""The pytest plugin: a `<provider>_mock` fixture per provider. Imports nothing heavy until a fixture runs."""
+"""The pytest plugin: a `<provider>_mock` fixture per provider, and `--esign-check PROVIDER` (the contract as test
+items, contracts/pytest_check.py). Imports nothing heavy until a fixture runs or the option is given."""
 
 from __future__ import annotations
 
@@ -14,6 +15,49 @@ if TYPE_CHECKING:
 
 ALLOW_MARKER = "esign_allow_violations"
 OPTIONS_MARKER = "esign_mock"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("esign-contracts", "check a server against an e-signature provider's contract")
+    group.addoption(
+        "--esign-check",
+        action="append",
+        default=[],
+        metavar="PROVIDER",
+        help=f"collect PROVIDER's contract as test items (one of: {', '.join(sorted(PROVIDER_MODULES))}); repeatable",
+    )
+    group.addoption("--esign-base-url", default=None, help="the server to check (default: the built-in mock)")
+    group.addoption("--esign-live", action="store_true", help="allow a base URL that is not this machine")
+    group.addoption("--esign-max-requests", type=int, default=None, help="stop after this many requests")
+    group.addoption("--esign-rate", type=float, default=None, help="at most this many requests per second")
+    group.addoption("--esign-seed", type=int, default=0, help="seed for the generated data (default 0)")
+    group.addoption("--esign-examples", type=int, default=None, help="Schemathesis examples per operation and mode")
+    group.addoption("--esign-sequences", type=int, default=None, help="state machine sequences to run")
+    group.addoption("--esign-json", default=None, help="write the check's JSON report to this path")
+    group.addoption("--esign-markdown", default=None, help="write the check's Markdown summary to this path")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    providers = list(dict.fromkeys(config.getoption("esign_check") or []))
+    if not providers:
+        return  # the plugin costs a suite that does not ask for a check nothing
+    unknown = [p for p in providers if p not in PROVIDER_MODULES]
+    if unknown:
+        raise pytest.UsageError(
+            f"--esign-check: unknown provider {', '.join(unknown)}; known: {', '.join(sorted(PROVIDER_MODULES))}"
+        )
+    if config.getoption("esign_base_url") and len(providers) != 1:
+        raise pytest.UsageError("--esign-base-url is one provider's server: give exactly one --esign-check")
+    from esign_contracts.contracts import pytest_check
+
+    items.extend(pytest_check.collect(session, providers))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if session.config.getoption("esign_check", default=None):
+        from esign_contracts.contracts import pytest_check
+
+        pytest_check.write_reports(session.config)
 
 
 def pytest_configure(config: pytest.Config) -> None:

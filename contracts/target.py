@@ -7,10 +7,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from esign_contracts.contracts.gate import BudgetSpent, Gate, OtherHost
 from esign_contracts.mocks import Mock, Request, Response
 from esign_contracts.mocks.mock import Controls
-
-TIMEOUT_SECONDS = 15
 
 
 class TargetError(Exception):
@@ -21,6 +20,7 @@ class Target(Protocol):
     label: str
     remote: bool
     controls: Controls | None
+    gate: Gate | None
 
     def send(self, request: Request) -> Response: ...
 
@@ -29,6 +29,7 @@ class MockTarget:
     """The built-in mock, called directly (no sockets); its control actions are available."""
 
     remote = False
+    gate: Gate | None = None
 
     def __init__(self, mock: Mock) -> None:
         self.mock = mock
@@ -45,14 +46,15 @@ class HttpTarget:
     remote = True
     controls: Controls | None = None
 
-    def __init__(self, base_url: str, spec_base_path: str, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, base_url: str, spec_base_path: str, gate: Gate | None = None) -> None:
         parts = urlsplit(base_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.base_path = parts.path.rstrip("/")
         self.spec_base_path = spec_base_path
         self.label = base_url
-        self.timeout = timeout
-        self.session = requests.Session()
+        # Every request goes through the gate: this host only, the budget, the rate, a timeout, 429 waits.
+        self.gate = gate or Gate(parts.netloc)
+        self.session = self.gate.session()
 
     def url_for(self, path: str) -> str:
         rest = path[len(self.spec_base_path) :] if path.startswith(self.spec_base_path) else path
@@ -66,9 +68,12 @@ class HttpTarget:
                 params=request.query,
                 headers=dict(request.headers),
                 data=request.body or None,
-                timeout=self.timeout,
                 allow_redirects=False,
             )
+        except OtherHost as exc:
+            raise TargetError(str(exc)) from exc
+        except BudgetSpent:
+            raise
         except requests.RequestException as exc:
             raise TargetError(f"{request.method} {self.url_for(request.path)} failed: {type(exc).__name__}") from exc
         return Response(answer.status_code, answer.content, dict(answer.headers))

@@ -176,11 +176,11 @@ class ControlAPI:
             return Response.json(200, {"faults": [f.describe() for f in mock.faults.list()]})
         if not rest and method == "POST":
             body = self._body(request)
-            unknown = set(body) - {"operation", "status", "latency_ms", "drop", "times", "share"}
+            unknown = set(body) - {"operation", "status", "latency_ms", "drop", "times", "share", "retry_after"}
             if "operation" not in body or unknown:
                 raise ControlProblem(
                     400,
-                    "a fault is {operation, status | latency_ms | drop, times | share}"
+                    "a fault is {operation, status | latency_ms | drop, times | share, retry_after (with 429/503)}"
                     + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else ""),
                 )
             try:

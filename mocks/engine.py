@@ -9,7 +9,7 @@ from typing import Any
 
 from esign_contracts.mocks.auth import AuthProblem, authenticate
 from esign_contracts.mocks.callbacks import Courier
-from esign_contracts.mocks.faults import Dropped, Faults
+from esign_contracts.mocks.faults import TRANSPORT_STATUSES, Dropped, Faults
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import IdSource, JwtTokens, RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
@@ -151,7 +151,10 @@ class Engine:
         assert isinstance(route, Route)
         words = status_text(route.operation, self.contract, fault.status) or message
         answered, body, own = self.provider.error_response(fault.status, words, None, None)
-        return Response(answered, body, {**own, RULE_HEADER: "injected fault"})
+        if fault.status in TRANSPORT_STATUSES:  # a rate limit is an HTTP answer, even where refusals are in a 200
+            answered = fault.status
+        extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        return Response(answered, body, {**own, RULE_HEADER: "injected fault", **extra})
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
         return Violation(
@@ -231,7 +234,10 @@ class Engine:
             )
             first = evaluation.problems[0]
             self._record(evaluation, first.status, "violation", first.rule, str(first), found)
-            words = status_text(operation, self.contract, first.status) or "Wrong parameter"
+            # (a refusal inside a 200, SIGNiX's, has no error description of its own)
+            words = (status_text(operation, self.contract, first.status) if first.status >= 400 else "") or (
+                "Wrong parameter"
+            )
             return self._error(
                 evaluation, first.status, f"{words}: {first}", first.rule, code=operation.validation_code
             )

@@ -14,6 +14,9 @@ from typing import Any
 from esign_contracts.specs import Contract
 
 KINDS = ("status", "latency", "drop")
+# A server may answer these to any request whatever its API documents (RFC 6585 429 Too Many Requests,
+# RFC 9110 503 Service Unavailable), with a Retry-After: a client, and a check, must cope with them.
+TRANSPORT_STATUSES = frozenset({429, 503})
 MAX_LATENCY_MS = 60_000
 
 
@@ -34,6 +37,7 @@ class Fault:
     latency_ms: int = 0  # wait this long first (then answer normally, or with `status`)
     drop: bool = False  # close the connection without an answer
     times: int | None = None  # for the next N matching calls (None: until cleared, or by share)
+    retry_after: int | None = None  # seconds, sent as Retry-After with a 429 or 503
     share: float | None = None  # or for this share of the matching calls, 0 < share <= 1
     id: int = 0
     applied: int = field(default=0)
@@ -64,18 +68,22 @@ class Faults:
         drop: bool = False,
         times: int | None = None,
         share: float | None = None,
+        retry_after: int | None = None,
     ) -> Fault:
         """Inject a fault; FaultError when the operation, status or numbers are not ones the contract allows."""
         operations = {op.id: op for op in self.contract.operations}
         if operation != "*" and operation not in operations:
             raise FaultError(f"{self.contract.name} has no operation {operation!r}; known: {', '.join(operations)}")
-        if status is not None:
+        if status is not None and status not in TRANSPORT_STATUSES:
             documented = sorted(operations[operation].statuses) if operation != "*" else []
             if operation == "*" or status not in documented or status < 400:
                 raise FaultError(
                     f"status {status} is not a documented error status of {operation}; documented: "
-                    f"{', '.join(map(str, documented)) or 'name one operation to inject a status'}"
+                    f"{', '.join(map(str, documented)) or 'name one operation to inject a status'} "
+                    "(429 and 503 are allowed on any operation)"
                 )
+        if retry_after is not None and (status not in TRANSPORT_STATUSES or not 0 <= retry_after <= 3600):
+            raise FaultError("retry_after (0 to 3600 seconds) goes with status 429 or 503")
         if status is None and not drop and not latency_ms:
             raise FaultError("a fault needs status, latency_ms or drop")
         if drop and status is not None:
@@ -90,7 +98,9 @@ class Faults:
             raise FaultError("give times or share, not both")
         with self._lock:
             self._next_id += 1
-            fault = Fault(operation, status, latency_ms, drop, times, share, id=self._next_id)
+            fault = Fault(
+                operation, status, latency_ms, drop, times=times, share=share, retry_after=retry_after, id=self._next_id
+            )
             self._faults.append(fault)
         return fault
 

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, unquote_plus, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
-SECRET_ELEMENTS = re.compile(r"<(Pswd)>.*?</Pswd>", re.DOTALL)  # SIGNiX's password inside its XML envelope
+# SIGNiX's password inside its XML envelope, whatever the case, attributes or prefix, and also when cut off
+SECRET_ELEMENTS = re.compile(r"(<(?:\w+:)?pswd\b[^>]*>)(.*?)(</(?:\w+:)?pswd\s*>|$)", re.IGNORECASE | re.DOTALL)
 
 
 def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
@@ -61,11 +62,14 @@ class Request:
             return f"{self.method} {self.path}"
         if "json" not in self.media_type and self.media_type != "application/x-www-form-urlencoded":
             return f"{self.method} {self.path} body=<{self.media_type or 'no content type'}, {len(self.body)} bytes>"
-        text = self.body.decode("utf-8", "replace")
+        # a few times the limit is enough to show it (a form-encoded byte takes up to 9 characters): a 50 MB body
+        # is not decoded whole for one line of a report
+        text = self.body[: limit * 10].decode("utf-8", "replace")
         if self.media_type == "application/x-www-form-urlencoded":
             text = unquote_plus(text)  # readable: a SIGNiX envelope shows as XML
-        text = SECRET_ELEMENTS.sub(r"<\1>[redacted]</\1>", text)
-        return f"{self.method} {self.path} body={text[:limit]}{'…' if len(text) > limit else ''}"
+        text = SECRET_ELEMENTS.sub(r"\1[redacted]\3", text)
+        more = len(text) > limit or len(self.body) > limit * 10
+        return f"{self.method} {self.path} body={text[:limit]}{'…' if more else ''}"
 
 
 @dataclass

@@ -377,7 +377,7 @@ class Signix(Provider, name="signix", spec="signix"):
         accepts: list[Codes] = []
         mistakes: list[Mistake] = []
         failed_rule = ""
-        warned = False
+        warned = ""
         for text in texts:
             request, strict = _decode(text)
             object_type = str(request.get("objectType", "")) if isinstance(request, dict) else ""
@@ -395,7 +395,7 @@ class Signix(Provider, name="signix", spec="signix"):
                 accepts.append(Codes(frozenset({0})))
                 continue
             if unmet.code == 1:
-                warned = True
+                warned = warned or unmet.id
                 items.append(_item(multi, 1, unmet.warning, object_type, "warning", unmet.warning))
                 accepts.append(unmet.accepts)
                 continue
@@ -418,6 +418,7 @@ class Signix(Provider, name="signix", spec="signix"):
                 single,
                 tuple(accepts),
                 mistakes,
+                warned,
             )
         return Outcome(Answer(0, "success", True, tuple(items), multi), Codes(frozenset({0})), tuple(accepts), mistakes)
 
@@ -486,6 +487,14 @@ def _item(multi: bool, code: int, desc: str, object_type: str, status: str, mess
     return Item(code if multi else None, desc if multi else None, content)
 
 
+def _status_of(item: Item) -> str:
+    return str(json.loads(item.content).get("status", ""))
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("\u201c", '"').split()).lower()
+
+
 def _warning_of(item: Item) -> str:
     return str(json.loads(item.content).get("message", ""))
 
@@ -540,6 +549,14 @@ def judge(outcome: Outcome, response: Any) -> tuple[list[Judgement], list[tuple[
             )
         )
         return found, reached
+    warning = next((json.loads(i.content)["message"] for i in predicted.items if _status_of(i) == "warning"), "")
+    if answer.status_code == 1 and predicted.status_code == 1 and warning:
+        # x-assumptions warning_text: the documented words are in the answer (StatusDesc, responseDesc or JSON)
+        said = " ".join([answer.status_desc, *(f"{i.desc or ''} {i.content}" for i in answer.items)])
+        if _words(warning) not in _words(said):
+            found.append(
+                Judgement("model", outcome.rule or "the documented warning", f"the warning {warning!r}", said[:200])
+            )
     for index, (item, accepts) in enumerate(zip(answer.items, outcome.item_accepts, strict=False)):
         name = json.loads(predicted.items[index].content)["objectType"] or "request"
         try:

@@ -146,6 +146,9 @@ def test_a_seeded_run_does_not_depend_on_the_code_loaded_beside_it(tmp_path: Pat
     assert (before.requests_sent, before.exercised) == (after.requests_sent, after.exercised)
 
 
-def test_an_unwritable_junit_path_is_a_usage_error(capsys, tmp_path: Path) -> None:
-    assert main(["check", "stiply", "--junit-xml", str(tmp_path / "missing" / "r.xml"), *SMALL]) == 2
-    assert "cannot write --junit-xml" in capsys.readouterr().err
+def test_an_unwritable_report_path_is_a_usage_error_and_a_missing_folder_is_made(capsys, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    assert main(["check", "stiply", "--junit-xml", str(tmp_path / "a-file" / "r.xml"), *SMALL]) == 2
+    assert f"cannot write {tmp_path / 'a-file' / 'r.xml'}" in capsys.readouterr().err
+    assert main(["check", "stiply", "--json", str(tmp_path / "reports" / "r.json"), *SMALL]) == 0
+    assert (tmp_path / "reports" / "r.json").is_file()
