@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from esign_contracts.contracts.credentials import UsageError, credential_path_values, describe, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
-from esign_contracts.contracts.gate import LIVE_LIMITS, Gate, Limits, clear_stop
+from esign_contracts.contracts.gate import LIVE_LIMITS, Gate, Limits, StopRequested, clear_stop
 from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
@@ -159,9 +159,9 @@ def check(
             _run_phases(
                 contract, schema, oracle, report, seed=seed, budget=budget, reproduce=reproduce, progress=progress
             )
-    except KeyboardInterrupt:
+    except StopRequested:  # our own Ctrl-C / SIGTERM handler: the report says so and the caller exits 130
         report.stopped = f"interrupted (Ctrl-C) after {report.requests_sent} requests"
-    finally:
+    finally:  # (any other exception, a plain KeyboardInterrupt included, goes on up after the clean-up)
         # Also after an error or Ctrl-C: what the run created is deleted, past the budget if need be. A stop
         # asked for from now on stops the clean-up (which lists what is left).
         clear_stop()
@@ -318,9 +318,11 @@ def _clean_up(oracle: Oracle, report: Report) -> None:
     for index, (resource, value, request, judged) in enumerate(pending):
         try:
             answer = oracle.exchange(request) if judged else _send_unjudged(oracle, request)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             report.not_cleaned += [f"{r} {v} (clean-up interrupted)" for r, v, _, _ in pending[index:]]
             report.stopped = "; ".join(filter(None, [report.stopped, "clean-up interrupted (Ctrl-C)"]))
+            if not isinstance(exc, StopRequested):
+                raise
             return
         if answer is None or (answer.status >= 300 and answer.status != 404):
             report.not_cleaned.append(f"{resource} {value} ({answer.status if answer else 'no answer'})")

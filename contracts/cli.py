@@ -182,14 +182,17 @@ def _serve(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(PROVIDER_MODULES))
         print(f"esign-contracts: unknown provider {', '.join(unknown)}; known providers: {known}", file=sys.stderr)
         return EXIT_USAGE
-    from esign_contracts.contracts.credentials import present_in_environment
+    from esign_contracts.contracts.credentials import describe, present_in_environment
     from esign_contracts.specs import load_contract
 
     names = dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))
     # The same variables `check` reads set what each mock accepts, so one environment drives both.
-    mocks = [Mock(name, credentials=present_in_environment(load_contract(name))) for name in names]
+    given = {name: present_in_environment(load_contract(name)) for name in names}
+    mocks = [Mock(name, credentials=given[name]) for name in names]
+    # values from the environment may be real secrets: the banner names the variables only
+    sourced = {name: describe(load_contract(name)) for name in names if given[name]}
     try:
-        serve(mocks, args.host, args.port)
+        serve(mocks, args.host, args.port, from_environment=sourced)
     except OSError as exc:
         print(f"esign-contracts: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -47,10 +47,14 @@ class Limits:
 _STOP = threading.Event()
 
 
+class StopRequested(KeyboardInterrupt):
+    """The stop a signal handler asked for, raised at a safe point (a plain KeyboardInterrupt is someone else's)."""
+
+
 def request_stop() -> None:
     """Called from a signal handler: the first time, ask for a stop; a second time, stop at once."""
     if _STOP.is_set():
-        raise KeyboardInterrupt
+        raise StopRequested
     _STOP.set()
 
 
@@ -62,11 +66,16 @@ def stop_here() -> None:
     """A safe point: raise KeyboardInterrupt when a stop was asked for (and forget the request)."""
     if _STOP.is_set():
         _STOP.clear()
-        raise KeyboardInterrupt
+        raise StopRequested
 
 
 # A --live run's defaults: low, so that a forgotten flag costs a sandbox little.
 LIVE_LIMITS = Limits(max_requests=300, rate=5.0)
+
+
+def host_of(url: str) -> str:
+    """The host[:port] as requests sends it (lower case, IDN as punycode), for comparing with a request's."""
+    return urlsplit(requests.Request("GET", url).prepare().url or url).netloc
 
 
 @dataclass
@@ -85,6 +94,9 @@ class Gate:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _session: requests.Session | None = None
 
+    def __post_init__(self) -> None:
+        self._wire_host = host_of(f"http://{self.host}/")
+
     @property
     def spent(self) -> bool:
         if self.cleaning:
@@ -95,7 +107,7 @@ class Gate:
     def admit(self, url: str) -> None:
         """Wait for this request's slot, or refuse it (another host; the budget is spent)."""
         host = urlsplit(url).netloc
-        if host != self.host:
+        if host != self._wire_host:
             raise OtherHost(f"the run may contact only {self.host}, not {host}")
         with self._lock:
             if self.spent:

@@ -136,6 +136,7 @@ class Oracle:
             )
             check = "server error" if response.status >= 500 else "status"
             self._find(evaluation, check, rules, expected.describe(), received)
+            self._keep_for_clean_up(evaluation, response)
             return
         if not isinstance(evaluation.route, Route):
             return
@@ -146,6 +147,7 @@ class Oracle:
                 evaluation, "response schema", f"the documented {response.status} response", operation.pointer, problem
             )
         if not (expected.succeeds and 200 <= response.status < 300) or problems:
+            self._keep_for_clean_up(evaluation, response)
             return
         try:
             reply = self.engine.commit(evaluation, ShadowIds(body))
@@ -170,6 +172,24 @@ class Oracle:
                 "a body that agrees with the model",
                 difference,
             )
+
+    def _keep_for_clean_up(self, evaluation: Evaluation, response: Response) -> None:
+        """A 2xx the model did not follow (it expected a refusal, or the body broke the schema) may still have
+        created something on the target: its identifiers go to the clean-up list."""
+        if not (200 <= response.status < 300 and isinstance(evaluation.route, Route)):
+            return
+        operation = evaluation.route.operation
+        try:
+            body = response.payload()
+        except ValueError:
+            return
+        for resource in operation.identifiers:
+            try:
+                value = ShadowIds(body)(operation, resource)
+            except MissingIdentifier:
+                continue
+            if value and (resource, value) not in self.report.created:
+                self.report.created.append((resource, value))
 
     def report_control_divergence(self, action: str, args: dict[str, Any], refusal: str) -> None:
         """The target accepted a control action the model refuses: its state is no longer the documented one."""

@@ -94,7 +94,8 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        return not self.findings
+        """No finding, and the run was not interrupted (a run cut short proves nothing about what it skipped)."""
+        return not self.findings and not self.stopped.startswith("interrupted")
 
     def render(self) -> str:
         lines = [f"esign-contracts check {self.provider} against {self.target} (seed {self.seed})"]

@@ -98,20 +98,34 @@ class Running:
         self._thread.join(timeout=10)
 
 
-def banner(mocks: list[Mock], host: str, port: int, out: TextIO) -> None:
-    """One line per provider: where it is served and the (non-secret, mock-only) credentials it accepts."""
+def banner(
+    mocks: list[Mock], host: str, port: int, out: TextIO, from_environment: dict[str, str] | None = None
+) -> None:
+    """One line per provider: where it is served and the (non-secret, mock-only) credentials it accepts.
+
+    Credentials taken from the environment (`from_environment`: provider -> the variables read) are real ones:
+    the banner names the variables, never the values.
+    """
     for mock in mocks:
         contract = mock.engine.contract
         url = f"http://{host}:{port}{contract.base_path}"
         if not contract.base_path and len(contract.operations) == 1:  # SIGNiX: one endpoint is the API
             url += contract.operations[0].path
-        print(f"{mock.name}: {url}  ({describe_scheme(mock)})", file=out)
+        accepted = (from_environment or {}).get(mock.name)
+        shown = f"credentials from {accepted}" if accepted else describe_scheme(mock)
+        print(f"{mock.name}: {url}  ({shown})", file=out)
 
 
-def serve(mocks: list[Mock], host: str, port: int, out: TextIO = sys.stdout) -> None:
+def serve(
+    mocks: list[Mock],
+    host: str,
+    port: int,
+    out: TextIO = sys.stdout,
+    from_environment: dict[str, str] | None = None,
+) -> None:
     """Serve until SIGINT or SIGTERM; print one line per provider with its base URL and accepted credentials."""
     server = make_server(mocks, host, port)
-    banner(mocks, host, bound_port(server), out)
+    banner(mocks, host, bound_port(server), out, from_environment)
     print("Ctrl-C to stop.", file=out, flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:

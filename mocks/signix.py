@@ -30,7 +30,7 @@ from esign_contracts.mocks.provider import (
 )
 from esign_contracts.mocks.signix_xml import Answer, Item, read_answer, read_request, schema_error, write_answer
 from esign_contracts.specs import load_contract
-from esign_contracts.specs.ajax import XmlProblem, object_types, parse_xml, request_validator
+from esign_contracts.specs.ajax import NAMESPACE, XmlProblem, object_types, parse_xml, request_validator
 
 IN_PROGRESS, SUSPENDED, CANCELLED, EXPIRED, COMPLETE = "in progress", "suspended", "cancelled", "expired", "complete"
 STATE_CHANGES = ("Transaction_Cancel", "Transaction_Suspend", "Transaction_Resume")
@@ -342,6 +342,8 @@ class Signix(Provider, name="signix", spec="signix"):
         except XmlProblem as exc:
             return self._refuse(envelope_rules["xml_well_formed"], str(exc), mistake=True)
         problem = schema_error(root)
+        if problem is None and root.tag != f"{{{NAMESPACE}}}SubmitAjaxRq":  # the XSD's other global element
+            problem = f"the document is a {root.tag.rsplit('}', 1)[-1]}, not a SubmitAjaxRq"
         if problem is not None:
             return self._refuse(envelope_rules["xml_valid_against_xsd"], problem, mistake=True)
         envelope = read_request(root)
@@ -471,12 +473,12 @@ def _decode(text: str) -> tuple[Any, bool]:
     """
     try:
         return json.loads(text), True
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the parser's stack
         pass
     if "'" in text and '"' not in text:
         try:
             return json.loads(text.replace("'", '"')), False
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     return None, True
 
@@ -561,7 +563,7 @@ def judge(outcome: Outcome, response: Any) -> tuple[list[Judgement], list[tuple[
         name = json.loads(predicted.items[index].content)["objectType"] or "request"
         try:
             json.loads(item.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             found.append(
                 Judgement("response schema", "each Response holds XML-encoded JSON", "JSON", item.content[:120])
             )

@@ -61,11 +61,12 @@ def _parser() -> etree.XMLParser:
     # document cannot read a file, reach a host or grow in memory.
     return etree.XMLParser(
         resolve_entities=False,
+        remove_pis=True,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_comments=False,
+        remove_comments=True,  # a comment inside <CustInfo> or <Requests> is no element and no request
     )
 
 

@@ -18,6 +18,7 @@ import pytest
 from esign_contracts.contracts import check as check_module
 from esign_contracts.contracts.check import cleanup_operations
 from esign_contracts.contracts.cli import main
+from esign_contracts.contracts.gate import StopRequested
 from esign_contracts.contracts.serve import Running
 from esign_contracts.mocks import Mock
 
@@ -119,7 +120,7 @@ def test_ctrl_c_stops_the_run_and_still_cleans_up(sandbox, capsys, monkeypatch: 
         kwargs["examples"] = 3
         real(oracle, **kwargs)
         assert any(_live_identifiers(mock).values()), "the interrupted run should have created something"
-        raise KeyboardInterrupt
+        raise StopRequested  # what the CLI's Ctrl-C handler raises at the next safe point
 
     monkeypatch.setattr(check_module, "run_sequences", interrupted)
     code = main(["check", "stiply", "--base-url", url, "--examples", "1"])
@@ -151,3 +152,33 @@ def test_sigterm_as_a_ci_sends_on_cancel_stops_the_run_and_still_cleans_up(sandb
     assert "interrupted (Ctrl-C)" in out
     assert all(ids == [] for ids in _live_identifiers(mock).values()), _live_identifiers(mock)
     assert PASSWORD not in out + err
+
+
+def test_a_keyboard_interrupt_in_library_use_goes_on_up_after_the_clean_up(sandbox, monkeypatch) -> None:
+    mock, url = sandbox
+    real = check_module.run_sequences
+
+    def interrupted(oracle, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs["examples"] = 3
+        real(oracle, **kwargs)
+        raise KeyboardInterrupt  # not our handler's: a caller's (pytest's, an IDE's) Ctrl-C
+
+    monkeypatch.setattr(check_module, "run_sequences", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        check_module.check("stiply", url, env=ENV, budget=check_module.Budget(examples=1))
+    assert all(ids == [] for ids in _live_identifiers(mock).values())
+
+
+def test_a_2xx_the_model_did_not_expect_is_still_cleaned_up(monkeypatch, capsys) -> None:
+    from .faulty_servers import DuplicateExternalKey
+    from .faulty_support import mock_of
+
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    mock = mock_of(DuplicateExternalKey())
+    mock.engine.credentials["basicAuth"] = (USER, PASSWORD)
+    with Running([mock]) as running:
+        code = main(["check", "stiply", "--base-url", running.base_url(mock), "--examples", "2", "--sequences", "5"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert all(ids == [] for ids in _live_identifiers(mock).values()), out

@@ -59,7 +59,7 @@ def test_one_server_answers_every_provider_with_its_own_rules() -> None:
 def test_serve_without_providers_serves_all_and_the_banner_names_each(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[list[str]] = []
 
-    def fake_serve(mocks: list[Mock], host: str, port: int) -> None:
+    def fake_serve(mocks: list[Mock], host: str, port: int, **kwargs: object) -> None:
         served.append([m.name for m in mocks])
 
     monkeypatch.setattr("esign_contracts.contracts.serve.serve", fake_serve)
@@ -85,3 +85,26 @@ def test_serve_refuses_an_unknown_provider_with_a_usage_error(capsys: pytest.Cap
         "unknown provider docusign; known providers: ignisign, okdokument, signix, stiply, trustedx"
         in capsys.readouterr().err
     )
+
+
+def test_credentials_from_the_environment_are_accepted_and_the_banner_names_only_the_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from esign_contracts.contracts.serve import banner
+
+    monkeypatch.setenv("STIPLY_USERNAME", "real-user")
+    monkeypatch.setenv("STIPLY_PASSWORD", "Real-Secret-123")
+    served: list[tuple[list[Mock], dict[str, str]]] = []
+
+    def fake_serve(mocks: list[Mock], host: str, port: int, from_environment: dict[str, str]) -> None:
+        served.append((mocks, from_environment))
+
+    monkeypatch.setattr("esign_contracts.contracts.serve.serve", fake_serve)
+    assert cli.main(["serve", "stiply", "okdokument"]) == 0
+    ((mocks, sourced),) = served
+    assert mocks[0].credentials["basicAuth"] == ("real-user", "Real-Secret-123")
+    out = io.StringIO()
+    banner(mocks, "127.0.0.1", 8000, out, sourced)
+    text = out.getvalue()
+    assert "credentials from STIPLY_USERNAME, STIPLY_PASSWORD" in text and "Real-Secret-123" not in text
+    assert "okdokument-api-key" in text  # a mock's own default is no secret and is shown
