@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from esign_contracts.contracts.conformance import first_difference, response_problems
-from esign_contracts.contracts.credentials import UsageError, authorize, curl_auth, token_source
+from esign_contracts.contracts.credentials import UsageError, authorize, curl_auth, redact, token_source
 from esign_contracts.contracts.gate import BudgetSpent, stop_here
 from esign_contracts.contracts.report import ALL_RULES_HOLD, Finding, Report
 from esign_contracts.contracts.target import Target, TargetError
@@ -123,13 +123,14 @@ class Oracle:
         self.report.states[(evaluation.operation_id, _state(evaluation), response.status)] += 1
         self.trace.append(f"{request.method} {request.path} → {response.status}")
         self.trace = self.trace[-TRACE_LENGTH:]
+        self._keep_issued_token_secret(evaluation, response)
         self.judge(evaluation, response)
         stop_here()  # Ctrl-C: only now, when the model knows what this request created
         return response
 
     def judge(self, evaluation: Evaluation, response: Response) -> None:
         expected = evaluation.expected(self.contract)
-        received = _excerpt(response)
+        received = _excerpt(response, self.report.secrets)
         if not expected.accepts(response.status):
             rules = (
                 "; ".join(r.rule for r in expected.failures) or "every documented rule holds, so the request succeeds"
@@ -172,6 +173,21 @@ class Oracle:
                 "a body that agrees with the model",
                 difference,
             )
+
+    def _keep_issued_token_secret(self, evaluation: Evaluation, response: Response) -> None:
+        """A token the target issues to any request of the run (not only the run's own) is a credential: it is
+        added to what every output redacts before anything is reported."""
+        if not (200 <= response.status < 300 and isinstance(evaluation.route, Route)):
+            return
+        for spec in self.contract.token_schemes().values():
+            if spec["operationId"] != evaluation.route.operation.id:
+                continue
+            try:
+                token = at(response.payload(), spec["pointer"])
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue
+            if isinstance(token, str) and token and token not in self.report.secrets:
+                self.report.secrets.append(token)
 
     def _keep_for_clean_up(self, evaluation: Evaluation, response: Response) -> None:
         """A 2xx the model did not follow (it expected a refusal, or the body broke the schema) may still have
@@ -250,6 +266,7 @@ def _state(evaluation: Evaluation) -> str:
     return ALL_RULES_HOLD
 
 
-def _excerpt(response: Response, limit: int = 240) -> str:
-    text = response.body[:limit].decode("utf-8", "replace")
-    return f"{response.status} {text}{'…' if len(response.body) > limit else ''}"
+def _excerpt(response: Response, hidden: list[str], limit: int = 240) -> str:
+    """The start of an answer for a report: redacted before it is cut, so that no part of a secret is left."""
+    text = redact(response.body.decode("utf-8", "replace"), hidden)
+    return f"{response.status} {text[:limit]}{'…' if len(text) > limit else ''}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from esign_contracts.contracts.credentials import redact
 from esign_contracts.contracts.gate import BudgetSpent, Gate, stop_here
 from esign_contracts.contracts.report import Finding, Report
 from esign_contracts.mocks import Request, WSGIApp
@@ -175,7 +176,7 @@ def _exercise(
             report.unsent += 1  # Schemathesis cannot encode this case (e.g. a file part typed application/pdf)
             return
         except Exception as exc:  # a dropped connection is a finding, not a crash of the tool
-            report.add(_finding(operation, "no answer", case, str(exc).split("\n")[0], reproduce))
+            report.add(_finding(operation, "no answer", case, str(exc).split("\n")[0], reproduce, report.secrets))
             return
         report.requests_sent += 1
         if 200 <= response.status_code < 300 and operation.identifiers:
@@ -192,7 +193,7 @@ def _exercise(
                     contract, operation, response.request
                 ):
                     continue
-                report.add(_finding(operation, failure.title, case, failure.message, reproduce))
+                report.add(_finding(operation, failure.title, case, failure.message, reproduce, report.secrets))
 
     try:
         exercise()
@@ -215,7 +216,9 @@ def _remember_created(operation: Operation, response: Any, report: Report) -> No
             continue
 
 
-def _finding(operation: Operation, title: str, case: Any, message: str, reproduce: str) -> Finding:
+def _finding(
+    operation: Operation, title: str, case: Any, message: str, reproduce: str, hidden: list[str] | None = None
+) -> Finding:
     body = case.body if not isinstance(case.body, bytes) else f"<{len(case.body)} bytes>"
     return Finding(
         check=f"schemathesis: {title}",
@@ -224,6 +227,6 @@ def _finding(operation: Operation, title: str, case: Any, message: str, reproduc
         source=operation.source,
         request=f"{case.method} {case.formatted_path} body={str(body)[:200]}",
         expected="a documented status, content type and body schema; a 4xx for invalid data or missing credentials",
-        received=" ".join(message.split())[:400],
+        received=redact(" ".join(message.split()), hidden or [])[:400],  # redacted before it is cut
         reproduce=reproduce,
     )
