@@ -60,25 +60,18 @@ def present_in_environment(contract: Contract, env: dict[str, str] | None = None
     """The credentials the environment holds for a provider, whichever are set (for `serve`: they replace the
     mock's defaults); nothing is required."""
     env = dict(os.environ if env is None else env)
-    declared = {**contract.security_schemes()}
-    body = contract.document.get("x-credentials")
-    if body:
-        declared[body["element"]] = body
+    declared = contract.credential_declarations()
     return {name: value for name, scheme in declared.items() if (value := _value(scheme, env)) is not None}
 
 
 def from_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Every scheme's credentials that the environment holds; a UsageError naming what to set when one is missing."""
-    env = dict(os.environ if env is None else env)
     schemes = contract.security_schemes()
-    found = {name: value for name, scheme in schemes.items() if (value := _value(scheme, env)) is not None}
+    found = present_in_environment(contract, env)
     body = contract.document.get("x-credentials")
-    if body:  # credentials inside the body (SIGNiX's CustInfo element): every variable is needed
-        value = _value(body, env)
-        if value is None:
-            wanted = " and ".join(variables(body).values())
-            raise UsageError(f"checking a {contract.name} server needs credentials: set {wanted} in the environment")
-        found[body["element"]] = value
+    if body and body["element"] not in found:  # credentials inside the body (SIGNiX's CustInfo): all are needed
+        wanted = " and ".join(variables(body).values())
+        raise UsageError(f"checking a {contract.name} server needs credentials: set {wanted} in the environment")
     missing = []
     for name in needed(contract, found):
         if name in found or (token_source(contract, name) and all(s in found for s in token_source(contract, name))):
@@ -107,7 +100,7 @@ def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> d
 
 def describe(contract: Contract) -> str:
     """The variables a provider reads, for messages."""
-    declared = [*contract.security_schemes().values(), contract.document.get("x-credentials") or {}]
+    declared = contract.credential_declarations().values()
     names = [v for scheme in declared for v in variables(scheme).values()]
     return ", ".join(dict.fromkeys(names)) or "no variables"
 

@@ -194,18 +194,10 @@ class Oracle:
         created something on the target: its identifiers go to the clean-up list."""
         if not (200 <= response.status < 300 and isinstance(evaluation.route, Route)):
             return
-        operation = evaluation.route.operation
         try:
-            body = response.payload()
+            self.report.remember_created(evaluation.route.operation, response.payload())
         except ValueError:
             return
-        for resource in operation.identifiers:
-            try:
-                value = ShadowIds(body)(operation, resource)
-            except MissingIdentifier:
-                continue
-            if value and (resource, value) not in self.report.created:
-                self.report.created.append((resource, value))
 
     def report_control_divergence(self, action: str, args: dict[str, Any], refusal: str) -> None:
         """The target accepted a control action the model refuses: its state is no longer the documented one."""

@@ -12,9 +12,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from esign_contracts.contracts.credentials import redact
+from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
+
+if TYPE_CHECKING:
+    from esign_contracts.specs import Operation
 
 Outcome = Literal["exercised", "failed", "not reached"]
 CELL_LIMIT = 160  # characters per Markdown table cell
@@ -87,6 +91,17 @@ class Report:
 
     def add(self, finding: Finding) -> None:
         self.findings.setdefault(finding.key, finding)
+
+    def remember_created(self, operation: Operation, body: Any) -> None:
+        """Identifiers an answer carries for what its request created, outside the model's view, so that the run
+        deletes them at the end."""
+        for resource in operation.identifiers:
+            try:
+                value = ShadowIds(body)(operation, resource)
+            except MissingIdentifier:
+                continue
+            if value and (resource, value) not in self.created:
+                self.created.append((resource, value))
 
     def skip(self, reason: str) -> None:
         if reason not in self.skipped:

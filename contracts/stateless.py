@@ -9,7 +9,6 @@ from esign_contracts.contracts.credentials import redact
 from esign_contracts.contracts.gate import BudgetSpent, Gate, stop_here
 from esign_contracts.contracts.report import Finding, Report
 from esign_contracts.mocks import Request, WSGIApp
-from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.mocks.validation import validate
 from esign_contracts.specs import Contract, Operation
 from esign_contracts.specs.contract import scheme_kind
@@ -206,14 +205,9 @@ def _exercise(
 def _remember_created(operation: Operation, response: Any, report: Report) -> None:
     """Identifiers a generated request created, so the run can delete them at the end."""
     try:
-        body = response.json()
+        report.remember_created(operation, response.json())
     except ValueError:
         return
-    for resource in operation.identifiers:
-        try:
-            report.created.append((resource, ShadowIds(body)(operation, resource)))
-        except MissingIdentifier:
-            continue
 
 
 def _finding(

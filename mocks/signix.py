@@ -8,6 +8,7 @@ state, and each outcome carries the codes the docs allow, so a target may answer
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import secrets
 import uuid
@@ -138,14 +139,12 @@ class Signix(Provider, name="signix", spec="signix"):
     def ajax(self) -> dict[str, Any]:
         return load_contract(self.spec).document["x-ajax"]
 
-    def _rules(self, section: str) -> list[Rule]:
-        source = self.ajax.get("x-source", "")
-        key = "status_code" if section == "envelope-rules" else "response_code"
-        return [Rule.read(r, source, key) for r in self.ajax[section]]
+    def _rules(self, section: str) -> dict[str, Rule]:
+        """A section's rules by id, in spec order (read-only: shared by every instance)."""
+        return _section_rules(self.spec, section)
 
-    def _request_rules(self, object_type: str) -> list[Rule]:
-        spec = self.ajax["requests"][object_type]
-        return [Rule.read(r, spec["x-source"], "response_code") for r in spec.get("rules", [])]
+    def _request_rules(self, object_type: str) -> tuple[Rule, ...]:
+        return _request_type_rules(self.spec, object_type)
 
     def error_response(
         self, status: int, message: str, code: str | None = None, call: Call | None = None
@@ -336,7 +335,7 @@ class Signix(Provider, name="signix", spec="signix"):
 
     def run(self, text: str) -> Outcome:
         """Decide a SubmitAjaxRq's answer from the current state, and apply its effects unless it failed."""
-        envelope_rules = {r.id: r for r in self._rules("envelope-rules")}
+        envelope_rules = self._rules("envelope-rules")
         try:
             root = parse_xml(text.encode("utf-8"))
         except XmlProblem as exc:
@@ -370,7 +369,8 @@ class Signix(Provider, name="signix", spec="signix"):
         return self._run_requests(envelope.requests, envelope.multi, transaction)
 
     def _refuse(self, rule: Rule, detail: str, mistake: bool = False) -> Outcome:
-        mistakes = [Mistake(rule.rule, rule.source, detail, _pointer("envelope-rules", rule.id))] if mistake else []
+        pointer = _pointer(self.spec, "envelope-rules", rule.id)
+        mistakes = [Mistake(rule.rule, rule.source, detail, pointer)] if mistake else []
         return Outcome(Answer(rule.code, detail, False), rule.accepts, (), mistakes, rule.id)
 
     def _run_requests(self, texts: tuple[str, ...], multi: bool, transaction: Transaction) -> Outcome:
@@ -425,7 +425,7 @@ class Signix(Provider, name="signix", spec="signix"):
         return Outcome(Answer(0, "success", True, tuple(items), multi), Codes(frozenset({0})), tuple(accepts), mistakes)
 
     def _first_unmet(self, run: Run, mistakes: list[Mistake]) -> Rule | None:
-        general = {r.id: r for r in self._rules("request-rules")}
+        general = self._rules("request-rules")
         for rule_id in ("request_is_json", "request_object_type_known", "request_matches_schema"):
             if not self.holds(rule_id, run):
                 rule = general[rule_id]
@@ -435,7 +435,7 @@ class Signix(Provider, name="signix", spec="signix"):
                     detail = f"{rule.rule}: {error.message if error else 'invalid'}"
                     pointer = f"/x-ajax/requests/{run.object_type}/schema"
                 else:
-                    pointer = _pointer("request-rules", rule_id)
+                    pointer = _pointer(self.spec, "request-rules", rule_id)
                 mistakes.append(Mistake(rule.rule, rule.source, detail, pointer))
                 return rule
         for rule in self._request_rules(run.object_type):
@@ -445,7 +445,7 @@ class Signix(Provider, name="signix", spec="signix"):
 
     def _client_rule(self, rule_id: str, detail: str) -> Mistake:
         raw = next(r for r in self.ajax["client-rules"] if r["id"] == rule_id)
-        return Mistake(raw["rule"], raw["x-source"], detail, _pointer("client-rules", rule_id))
+        return Mistake(raw["rule"], raw["x-source"], detail, _pointer(self.spec, "client-rules", rule_id))
 
     def documented_outcomes(self) -> set[tuple[str, int]]:
         """(objectType or "SubmitAjax", code) pairs the docs define, for the coverage line of a report."""
@@ -456,8 +456,23 @@ class Signix(Provider, name="signix", spec="signix"):
         return pairs
 
 
-def _pointer(section: str, rule_id: str) -> str:
-    rules = load_contract("signix").document["x-ajax"][section]
+# The spec's rules are read once per spec, not on every request.
+@functools.cache
+def _section_rules(spec: str, section: str) -> dict[str, Rule]:
+    ajax = load_contract(spec).document["x-ajax"]
+    key = "status_code" if section == "envelope-rules" else "response_code"
+    return {r["id"]: Rule.read(r, ajax.get("x-source", ""), key) for r in ajax[section]}
+
+
+@functools.cache
+def _request_type_rules(spec: str, object_type: str) -> tuple[Rule, ...]:
+    declared = load_contract(spec).document["x-ajax"]["requests"][object_type]
+    return tuple(Rule.read(r, declared["x-source"], "response_code") for r in declared.get("rules", []))
+
+
+@functools.cache
+def _pointer(spec: str, section: str, rule_id: str) -> str:
+    rules = load_contract(spec).document["x-ajax"][section]
     index = next(i for i, r in enumerate(rules) if r["id"] == rule_id)
     return f"/x-ajax/{section}/{index}"
 

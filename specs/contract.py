@@ -158,6 +158,15 @@ class Contract:
     def security_schemes(self) -> dict[str, dict[str, Any]]:
         return self.document.get("components", {}).get("securitySchemes", {})
 
+    def credential_declarations(self) -> dict[str, dict[str, Any]]:
+        """Every place a credential is declared, by name: each security scheme, and `x-credentials` (credentials
+        inside the body, SIGNiX's CustInfo) under its element's name."""
+        declared = dict(self.security_schemes())
+        body = self.document.get("x-credentials")
+        if body:
+            declared[body["element"]] = body
+        return declared
+
     def token_schemes(self) -> dict[str, dict[str, Any]]:
         """{scheme name: its `x-token` (operationId, pointer, form)} for each scheme whose token an operation issues."""
         return {name: scheme["x-token"] for name, scheme in self.security_schemes().items() if scheme.get("x-token")}

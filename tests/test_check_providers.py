@@ -34,10 +34,7 @@ def credentials_and_environment(provider: str) -> tuple[dict[str, Any], dict[str
     defaults = provider_class(provider).default_credentials
     credentials: dict[str, Any] = {}
     env: dict[str, str] = {}
-    declared = dict(contract.security_schemes())
-    if contract.document.get("x-credentials"):  # SIGNiX: CustInfo inside the XML body
-        declared[contract.document["x-credentials"]["element"]] = contract.document["x-credentials"]
-    for name, scheme in declared.items():
+    for name, scheme in contract.credential_declarations().items():  # SIGNiX's CustInfo too
         wanted = variables(scheme)
         if name not in defaults or not wanted:
             continue
