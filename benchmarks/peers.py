@@ -1,7 +1,8 @@
 """Requests/second and latency of the served Stiply mock against Prism, WireMock and a bare WSGI app.
 
     python benchmarks/peers.py [--duration 5] [--connections 2,4] [--server-warmup 3] [--warmup 2]
-                               [--servers ours,prism,wiremock,bare] [--prism-args=-v silent] [--wiremock-args=...]
+                               [--servers ours,ours-granian,prism,wiremock,bare,bare-granian]
+                               [--prism-args=-v silent] [--wiremock-args=...]
 
 One after the other, each on 127.0.0.1 on a free port, in its own process group, started, polled until it
 answers, checked (one request per scenario must get the scenario's status), warmed up, measured with wrk and
@@ -9,10 +10,12 @@ stopped (also on Ctrl-C). Warm-up: first `--server-warmup` seconds on each scena
 node JITs need it), then `--warmup` seconds right before each scenario's measured runs.
 
   ours      `esign-contracts serve stiply`: the stateful mock, request validation and state on (cheroot)
+  ours-granian  the same with `--server granian`
   prism     Stoplight Prism `prism mock specs/stiply.yaml` (validates every request against the spec)
   wiremock  WireMock standalone (the jar in the npm package `wiremock`, run by java) with stubs that give
             the answers our mock gives: same status, headers and body; the POSTs are matched on their body
   bare      a WSGI app on the same server as ours (cheroot) answering the same bytes: the ceiling
+  bare-granian  the same bare app on granian (one worker): the ceiling of ours-granian
 
 Prism and WireMock are installed with npm into a cache folder outside the repository when missing
 (default ~/.cache/esign-contracts-bench, or $ESIGN_BENCH_CACHE). Needs wrk, node/npm and java 17.
@@ -49,7 +52,15 @@ PRISM_VERSION = "5.14.2"
 WIREMOCK_VERSION = "3.13.2"
 # Targets of the issue: ours/WireMock >= 1, ours/Prism >= 3, ours/bare >= 0.5 (within 2x of the ceiling).
 TARGETS = {"wiremock": 1.0, "prism": 3.0, "bare": 0.5}
-LABELS = {"ours": "ours", "prism": "Prism", "wiremock": "WireMock", "bare": "bare (ceiling)"}
+LABELS = {
+    "ours": "ours",
+    "ours-granian": "ours (granian)",
+    "prism": "Prism",
+    "wiremock": "WireMock",
+    "bare": "bare (ceiling)",
+    "bare-granian": "bare on granian",
+}
+OURS = {"ours": "bare", "ours-granian": "bare-granian"}  # each of ours, and the bare app on its server
 
 
 def default_cache() -> Path:
@@ -133,12 +144,18 @@ class Process:
         raise RuntimeError(f"nothing answering {url} after {timeout} s; log: {self.log}")
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (all its threads; Linux /proc), else None."""
-        try:
-            fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time so far of every process of the server's session (granian's worker is a child;
+        all threads; Linux /proc), else None."""
+        ticks, found = 0, False
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[3]) == self.popen.pid:  # the session id: started with start_new_session
+                ticks += int(fields[11]) + int(fields[12])
+                found = True
+        return ticks / os.sysconf("SC_CLK_TCK") if found else None
 
     def stop(self) -> None:
         if self.popen.poll() is not None:
@@ -229,10 +246,26 @@ def peers(cache: Path, fx: Fixtures, prism_args: list[str], wiremock_args: list[
             lambda port, work: [str(prism), "mock", str(SPEC), "-h", HOST, "-p", str(port), *prism_args],
             "",  # Prism serves the paths without the server URL's /v1
         ),
+        "ours-granian": Peer(
+            "ours-granian",
+            lambda port, work: [ours, "serve", "stiply", "--server", "granian", "--host", HOST, "--port", str(port)],
+            "/v1",
+            live_keys=True,
+        ),
         "wiremock": Peer("wiremock", wiremock_argv, "/v1", ready_timeout=120),
         "bare": Peer(
             "bare",
             lambda port, work: [PYTHON, "wsgi_apps.py", "cheroot", str(port)],
+            "/v1",
+            cwd=HERE,
+            env=bare_env,
+        ),
+        "bare-granian": Peer(
+            "bare-granian",
+            lambda port, work: [
+                *[PYTHON, "-m", "granian", "--interface", "wsgi", "--workers", "1", "--no-log"],
+                *["--host", HOST, "--port", str(port), "wsgi_apps:app"],
+            ],
             "/v1",
             cwd=HERE,
             env=bare_env,
@@ -322,41 +355,52 @@ def tables(results: dict[str, dict[tuple[str, int], Cell]], connections: list[in
                 lines.append(
                     f"| {label} | {c} | {LABELS[name]} | {r.rps:.0f}{flag} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {cpu} |"
                 )
-    if "ours" not in results:
-        return "\n".join(lines)
-    others = [name for name in TARGETS if name in results]
+    for ours, own_bare in OURS.items():
+        if ours in results:
+            lines += ["", *ratio_table(results, connections, ours, own_bare)]
+    return "\n".join(lines)
+
+
+def ratio_table(
+    results: dict[str, dict[tuple[str, int], Cell]], connections: list[int], ours: str, own_bare: str
+) -> list[str]:
+    """The ratios of one of ours against each peer (its own server's bare app as the ceiling), targets marked."""
+    peers_of = {"wiremock": "wiremock", "prism": "prism", "bare": own_bare}
+    others = [kind for kind, name in peers_of.items() if name in results]
     # What the ceiling itself reaches against the peers: no app on this server can do better than that.
-    context = [name for name in ("wiremock", "prism") if name in results and "bare" in results]
-    head = " | ".join(f"ours/{LABELS[n]} (target ≥ {TARGETS[n]:g})" for n in others)
-    head += "".join(f" | bare/{LABELS[n]}" for n in context)
-    lines += ["", f"| scenario | conns | {head} |", "|---|---|" + "---:|" * (len(others) + len(context))]
-    held = {name: 0 for name in others}
+    context = [name for name in ("wiremock", "prism") if name in results and own_bare in results]
+    head = " | ".join(f"{LABELS[ours]}/{LABELS[peers_of[k]]} (target ≥ {TARGETS[k]:g})" for k in others)
+    head += "".join(f" | {LABELS[own_bare]}/{LABELS[n]}" for n in context)
+    lines = [f"| scenario | conns | {head} |", "|---|---|" + "---:|" * (len(others) + len(context))]
+    held = {kind: 0 for kind in others}
     for scenario in SCENARIOS:
         label = f"{scenario.name} ({scenario.method} {scenario.status})"
         for c in connections:
-            cells = []
             rps = {name: by_cell[(scenario.name, c)].result.rps for name, by_cell in results.items()}
-            for name in others:
-                ratio = rps["ours"] / rps[name]
-                ok = ratio >= TARGETS[name]
-                held[name] += ok
+            cells = []
+            for kind in others:
+                ratio = rps[ours] / rps[peers_of[kind]]
+                ok = ratio >= TARGETS[kind]
+                held[kind] += ok
                 cells.append(f"{truncated(ratio)} {'yes' if ok else 'NO'}")
-            cells += [truncated(rps["bare"] / rps[name]) for name in context]
+            cells += [truncated(rps[own_bare] / rps[name]) for name in context]
             lines.append(f"| {label} | {c} | {' | '.join(cells)} |")
     total = len(SCENARIOS) * len(connections)
     lines.append("")
-    for name in others:
-        verdict = "holds" if held[name] == total else "MISSED"
+    for kind in others:
+        verdict = "holds" if held[kind] == total else "MISSED"
         lines.append(
-            f"target ours/{LABELS[name]} ≥ {TARGETS[name]:g}: {verdict} ({held[name]} of {total} scenario × conns)"
+            f"target {LABELS[ours]}/{LABELS[peers_of[kind]]} ≥ {TARGETS[kind]:g}: {verdict}"
+            f" ({held[kind]} of {total} scenario × conns)"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def versions(cache: Path, chosen: list[str]) -> str:
     parts = [
         f"Python {platform.python_version()}",
         f"cheroot {metadata.version('cheroot')}",
+        f"granian {metadata.version('granian')}" if any("granian" in name for name in chosen) else "",
         first_line(["wrk", "-v"]).split(" [")[0],
     ]
     if "prism" in chosen:
@@ -365,7 +409,7 @@ def versions(cache: Path, chosen: list[str]) -> str:
     if "wiremock" in chosen:
         parts.append(f"wiremock {installed_version(cache, 'wiremock')} ({wiremock_jar(cache).name})")
         parts.append(first_line(["java", "-version"]))
-    return "; ".join(parts)
+    return "; ".join(part for part in parts if part)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,7 +428,11 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds", type=int, default=1, help="run the whole sequence N times; keep each cell's best (default 1)"
     )
     parser.add_argument("--connections", default="2,4", help="comma-separated connection counts (default 2,4)")
-    parser.add_argument("--servers", default="ours,prism,wiremock,bare", help="comma-separated, run in this order")
+    parser.add_argument(
+        "--servers",
+        default="ours,ours-granian,prism,wiremock,bare,bare-granian",
+        help="comma-separated, run in this order",
+    )
     parser.add_argument(
         "--prism-args", default="-v silent", help="more arguments for `prism mock` (default: -v silent, no logging)"
     )

@@ -18,7 +18,7 @@ from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
 from esign_contracts.contracts.report import Report
 from esign_contracts.contracts.reproducible import seed_only
-from esign_contracts.contracts.stateful import run_sequences
+from esign_contracts.contracts.stateful import control_steps, run_sequences
 from esign_contracts.contracts.stateless import IN_PROCESS_BASE, load_schema, run_operations
 from esign_contracts.contracts.target import HttpTarget, MockTarget, Target, TargetError
 from esign_contracts.mocks import Mock, Request, Response, WSGIApp, provider_class
@@ -145,7 +145,7 @@ def check(
     public |= set(body_credentials.get("x-environment", {})) - set(body_credentials.get("secret", []))
     report = Report(provider, target.label, seed, secrets=secret_strings(credentials, public))
     report.remote = target.remote
-    report.controls = [c for c in provider_class(provider).controls if c != "reset"]
+    report.controls = control_steps(provider_class(provider), contract.operations)
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
     if target.remote:
         _preflight(oracle)

@@ -1,4 +1,5 @@
-"""The `esign-contracts` command: `check [PROVIDER...] [--base-url URL]` and `serve [PROVIDER...] [--port N]`."""
+"""The `esign-contracts` command: `check [PROVIDER...] [--base-url URL]` and
+`serve [PROVIDER...] [--port N] [--credential PROVIDER.SCHEME=VALUE ...]`."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from esign_contracts.contracts.gate import LIVE_LIMITS
 from esign_contracts.specs.providers import PROVIDER_MODULES
+
+if TYPE_CHECKING:
+    from esign_contracts.mocks import Mock
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -61,7 +65,40 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("provider", nargs="*", help=f"the providers to serve: {', '.join(sorted(PROVIDER_MODULES))}")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--credential",
+        action="append",
+        default=[],
+        metavar="PROVIDER.SCHEME=VALUE",
+        help="credentials a mock accepts instead of its default and of the environment's; repeatable. VALUE is "
+        "USER:PASSWORD (Basic), the key or token, or FIELD=VALUE,... for several fields, e.g. "
+        "stiply.basicAuth=alice:s3cret, signix.CustInfo=Sponsor=S,Client=C,UserId=U,Pswd=P (see the README)",
+    )
+    serve.add_argument(
+        "--server",
+        choices=["cheroot", "granian"],
+        default="cheroot",
+        help="cheroot (default): every timeout, including for a body that stalls; granian: about twice the "
+        "requests per second, but a body that stalls waits for its client (benchmarks/README.md)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="request body limit; a larger body gets 413 (default: 33554432, 32 MiB)",
+    )
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not above 0")
+    return value
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -173,26 +210,51 @@ def _junit(reports: list) -> str:  # type: ignore[type-arg]
     return suites[0] if len(suites) == 1 else f"<testsuites>{''.join(suites)}</testsuites>"
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from esign_contracts.contracts.serve import serve
+def mocks_to_serve(
+    providers: list[str], credential_flags: list[str] | None = None, env: Mapping[str, str] | None = None
+) -> tuple[list[Mock], dict[str, dict[str, str]]]:
+    """The mocks `serve` runs and, for the banner, where each non-default credential came from.
+
+    Each scheme accepts its --credential flag's value, else the environment's (the same variables `check`
+    reads, so one environment drives both), else the mock's default. A bad flag raises UsageError.
+    """
+    from esign_contracts.contracts.credentials import for_serving, from_flags
     from esign_contracts.mocks import Mock
+    from esign_contracts.specs import load_contract
+
+    flagged = from_flags(credential_flags or [], providers)
+    mocks: list[Mock] = []
+    sources: dict[str, dict[str, str]] = {}
+    for name in providers:
+        credentials, sources[name] = for_serving(load_contract(name), flagged.get(name), env)
+        mocks.append(Mock(name, credentials=credentials))
+    return mocks, {name: given for name, given in sources.items() if given}
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from esign_contracts.contracts.credentials import UsageError
+    from esign_contracts.contracts.serve import serve
 
     unknown = [name for name in args.provider if name not in PROVIDER_MODULES]
     if unknown:
         known = ", ".join(sorted(PROVIDER_MODULES))
         print(f"esign-contracts: unknown provider {', '.join(unknown)}; known providers: {known}", file=sys.stderr)
         return EXIT_USAGE
-    from esign_contracts.contracts.credentials import describe, present_in_environment
-    from esign_contracts.specs import load_contract
-
-    names = dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))
-    # The same variables `check` reads set what each mock accepts, so one environment drives both.
-    given = {name: present_in_environment(load_contract(name)) for name in names}
-    mocks = [Mock(name, credentials=given[name]) for name in names]
-    # values from the environment may be real secrets: the banner names the variables only
-    sourced = {name: describe(load_contract(name)) for name in names if given[name]}
     try:
-        serve(mocks, args.host, args.port, from_environment=sourced)
+        mocks, sources = mocks_to_serve(list(dict.fromkeys(args.provider or sorted(PROVIDER_MODULES))), args.credential)
+    except UsageError as exc:
+        print(f"esign-contracts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # values from a flag or the environment may be real secrets: the banner names their source only
+    try:
+        serve(
+            mocks,
+            args.host,
+            args.port,
+            credential_sources=sources,
+            server=args.server,
+            max_body_bytes=args.max_body_bytes,
+        )
     except OSError as exc:
         print(f"esign-contracts: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE

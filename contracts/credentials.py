@@ -9,13 +9,18 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape as xml_escape
 
 from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract
-from esign_contracts.specs.contract import scheme_kind
+from esign_contracts.specs.contract import load_contract, scheme_kind
+from esign_contracts.specs.providers import PROVIDER_MODULES
+
+CREDENTIAL_FLAG = "--credential"  # serve's flag: PROVIDER.SCHEME=VALUE, before the environment and the defaults
 
 
 class UsageError(Exception):
@@ -84,6 +89,132 @@ def from_environment(contract: Contract, env: dict[str, str] | None = None) -> d
             f"checking a {contract.name} server needs credentials: set {'; '.join(missing)} in the environment"
         )
     return found
+
+
+def value_form(scheme: dict[str, Any]) -> str:
+    """How a flag writes a scheme's credentials: `USER:PASSWORD` (Basic), `KEY`, `TOKEN`, or the fields of a
+    mapping (`Sponsor=SPONSOR,Client=CLIENT,...`), in the same shape as its x-environment."""
+    fields = _fields(scheme)
+    if fields is not None:
+        return ",".join(f"{field}={_placeholder(field)}" for field in fields)
+    return ":".join(_parts(scheme))
+
+
+def flag_forms(contract: Contract) -> str:
+    """Every scheme a provider's `--credential` can set, with the form of its value, for messages."""
+    declared = contract.credential_declarations()
+    return ", ".join(f"{contract.name}.{name}={value_form(scheme)}" for name, scheme in declared.items())
+
+
+def _fields(scheme: dict[str, Any]) -> list[str] | None:
+    """The fields of a mapping-valued scheme (Ignisign's application, SIGNiX's CustInfo); None for the others."""
+    declared = scheme.get("x-environment")
+    return [str(field) for field in declared] if isinstance(declared, dict) else None
+
+
+def _parts(scheme: dict[str, Any]) -> list[str]:
+    """Placeholders for the `:`-separated parts of a string (one part) or tuple (several) credential."""
+    declared = scheme.get("x-environment")
+    kind = scheme_kind(scheme)
+    count = len(declared) if isinstance(declared, list) and declared else 2 if kind == "basic" else 1
+    if kind == "basic" and count == 2:
+        return ["USER", "PASSWORD"]
+    if count == 1:
+        return [{"apiKey": "KEY", "bearer": "TOKEN"}.get(kind, "VALUE")]
+    return [f"VALUE{index}" for index in range(1, count + 1)]
+
+
+def _placeholder(field: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", field).upper()  # appId -> APP_ID, UserId -> USER_ID
+
+
+def _parse_value(scheme: dict[str, Any], text: str) -> tuple[Any, str]:
+    """(the credential value `text` gives, "") or (None, what is wrong with it). Never quotes `text`: a secret."""
+    fields = _fields(scheme)
+    if fields is not None:
+        # Split only before a known field (`,Client=`), so a value may hold a comma that is not followed by one.
+        names = "|".join(re.escape(field) for field in fields)
+        given: dict[str, str] = {}
+        for item in re.split(rf",\s*(?=(?:{names})=)", text, flags=re.IGNORECASE):
+            name, equals, value = item.partition("=")
+            field = next((f for f in fields if f.lower() == name.strip().lower()), None) if equals else None
+            if field is None:
+                return None, f"each field is FIELD=VALUE, the fields are {', '.join(fields)}"
+            if field in given:
+                return None, f"{field} is given twice"
+            if not value:
+                return None, f"{field} is empty"
+            given[field] = value
+        missing = [field for field in fields if field not in given]
+        if missing:
+            return None, f"{' and '.join(missing)} missing"
+        return {field: given[field] for field in fields}, ""
+    parts = _parts(scheme)
+    values = text.split(":", len(parts) - 1)  # the last part (a password) may hold a colon
+    if len(values) < len(parts):
+        return None, f"no ':' between {' and '.join(parts)}"
+    empty = [part for part, value in zip(parts, values, strict=True) if not value]
+    if empty:
+        return None, f"{' and '.join(empty)} empty"
+    return (values[0] if len(values) == 1 else tuple(values)), ""
+
+
+def from_flags(flags: Iterable[str], served: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """{provider: {scheme: credentials}} from `--credential PROVIDER.SCHEME=VALUE` flags, for the mocks `served`.
+
+    Names are matched case-insensitively. A UsageError names the flag (never its value: it may be a secret),
+    the provider's schemes and the form each takes.
+    """
+    served = list(served)
+    found: dict[str, dict[str, Any]] = {}
+    for flag in flags:
+        key, equals, text = flag.partition("=")
+        provider, dot, wanted = key.partition(".")
+        provider = provider.strip().lower()
+        if not equals or not dot or not provider or not wanted:
+            # The text is not quoted: without an '=' it may be all value. A known provider's forms help.
+            known = provider in PROVIDER_MODULES
+            forms = flag_forms(load_contract(provider)) if known else "stiply.basicAuth=USER:PASSWORD"
+            raise UsageError(f"{CREDENTIAL_FLAG} takes PROVIDER.SCHEME=VALUE, e.g. {forms}")
+        # the names are quoted only when they look like names (a mistyped '=' leaves the value in them)
+        shown = key if re.fullmatch(r"[\w-]+\.[\w-]+", key) else "PROVIDER.SCHEME"
+        if provider not in PROVIDER_MODULES:
+            known_names = ", ".join(sorted(PROVIDER_MODULES))
+            raise UsageError(f"{CREDENTIAL_FLAG} {shown}: unknown provider; known providers: {known_names}")
+        if provider not in served:
+            raise UsageError(f"{CREDENTIAL_FLAG} {shown}: {provider} is not served (serving {', '.join(served)})")
+        contract = load_contract(provider)
+        declared = contract.credential_declarations()
+        name = wanted if wanted in declared else next((n for n in declared if n.lower() == wanted.lower()), None)
+        if name is None:
+            raise UsageError(
+                f"{CREDENTIAL_FLAG} {shown}: {provider} has no such scheme; its schemes: {flag_forms(contract)}"
+            )
+        if name in found.get(provider, {}):
+            raise UsageError(f"{CREDENTIAL_FLAG} {provider}.{name} is given twice")
+        value, wrong = _parse_value(declared[name], text)
+        if value is None:
+            others = f"; {provider}'s schemes: {flag_forms(contract)}" if len(declared) > 1 else ""
+            raise UsageError(
+                f"{CREDENTIAL_FLAG} {provider}.{name}: malformed value ({wrong}); expected "
+                f"{provider}.{name}={value_form(declared[name])}{others}"
+            )
+        found.setdefault(provider, {})[name] = value
+    return found
+
+
+def for_serving(
+    contract: Contract, flagged: dict[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What a served mock accepts instead of its defaults, scheme by scheme: a flag's value, else the
+    environment's (the variables `check` reads). Also {scheme: where its value came from}, for the banner,
+    which names the source and never prints the value."""
+    flagged = flagged or {}
+    from_env = present_in_environment(contract, None if env is None else dict(env))
+    declared = contract.credential_declarations()
+    sources = {name: ", ".join(variables(declared[name]).values()) for name in from_env}
+    sources.update({name: CREDENTIAL_FLAG for name in flagged})
+    return {**from_env, **flagged}, sources
 
 
 def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> dict[str, str]:

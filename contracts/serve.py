@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from types import FrameType
 from typing import Any, TextIO
 
+from esign_contracts.contracts.ports import ensure_can_listen, free_port
 from esign_contracts.mocks import Mock, WSGIApp
 from esign_contracts.mocks.wsgi import ConnectionCut
 
@@ -21,12 +22,21 @@ THREADS = 8
 REQUEST_TIMEOUT_SECONDS = 10
 
 
-def describe_scheme(mock: Mock) -> str:
+def describe_scheme(mock: Mock, sources: dict[str, str] | None = None) -> str:
+    """The credentials a mock accepts, scheme by scheme. A scheme in `sources` (scheme -> where its value came
+    from: the variables read, or --credential) may hold a real secret: it is named by its source, never shown."""
     tokens = mock.engine.contract.token_schemes()
     parts = []
     for scheme, value in mock.credentials.items():
         token = tokens.get(scheme)
-        if isinstance(value, tuple) and len(value) == 2:
+        source = (sources or {}).get(scheme)
+        if source and token and isinstance(value, dict):
+            parts.append(f"{scheme}: a token from {token['operationId']} with credentials from {source}")
+        elif source and token:
+            parts.append(f"{scheme}: credentials from {source} or a token from {token['operationId']}")
+        elif source:
+            parts.append(f"{scheme}: credentials from {source}")
+        elif isinstance(value, tuple) and len(value) == 2:
             parts.append(f"{scheme}: username {value[0]!r}, password {value[1]!r}")
         elif isinstance(value, dict) and token:
             fields = ", ".join(f"{k} {v!r}" for k, v in value.items())
@@ -40,7 +50,13 @@ def describe_scheme(mock: Mock) -> str:
     return "; ".join(parts)
 
 
-def make_server(mocks: Iterable[Mock], host: str = "127.0.0.1", port: int = 0, threads: int = THREADS) -> Any:
+def make_server(
+    mocks: Iterable[Mock],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    threads: int = THREADS,
+    max_body_bytes: int | None = None,
+) -> Any:
     """A cheroot server bound to host:port (0 picks a free port), not yet serving; callbacks go out off-thread."""
     from cheroot.wsgi import Server
 
@@ -49,7 +65,7 @@ def make_server(mocks: Iterable[Mock], host: str = "127.0.0.1", port: int = 0, t
         mock.deliver_callbacks_in_background()
     server = Server(
         (host, port),
-        WSGIApp(mocks),
+        WSGIApp(mocks, max_body_bytes),
         numthreads=threads,
         server_name="esign-contracts",
         timeout=REQUEST_TIMEOUT_SECONDS,
@@ -99,21 +115,28 @@ class Running:
 
 
 def banner(
-    mocks: list[Mock], host: str, port: int, out: TextIO, from_environment: dict[str, str] | None = None
+    mocks: list[Mock],
+    host: str,
+    port: int,
+    out: TextIO,
+    credential_sources: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """One line per provider: where it is served and the (non-secret, mock-only) credentials it accepts.
+    """One line per provider: where it is served and the credentials it accepts.
 
-    Credentials taken from the environment (`from_environment`: provider -> the variables read) are real ones:
-    the banner names the variables, never the values.
+    A mock's own defaults are no secrets and are shown. Credentials given by the environment or by
+    --credential (`credential_sources`: provider -> scheme -> the variables read, or "--credential") may be
+    real ones: the banner names their source, never the values.
     """
     for mock in mocks:
         contract = mock.engine.contract
         url = f"http://{host}:{port}{contract.base_path}"
         if not contract.base_path and len(contract.operations) == 1:  # SIGNiX: one endpoint is the API
             url += contract.operations[0].path
-        accepted = (from_environment or {}).get(mock.name)
-        shown = f"credentials from {accepted}" if accepted else describe_scheme(mock)
+        shown = describe_scheme(mock, (credential_sources or {}).get(mock.name))
         print(f"{mock.name}: {url}  ({shown})", file=out)
+
+
+SERVERS = ("cheroot", "granian")
 
 
 def serve(
@@ -121,11 +144,27 @@ def serve(
     host: str,
     port: int,
     out: TextIO = sys.stdout,
-    from_environment: dict[str, str] | None = None,
+    credential_sources: dict[str, dict[str, str]] | None = None,
+    server: str = "cheroot",
+    max_body_bytes: int | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM; print one line per provider with its base URL and accepted credentials."""
-    server = make_server(mocks, host, port)
-    banner(mocks, host, bound_port(server), out, from_environment)
+    """Serve until SIGINT or SIGTERM; print one line per provider with its base URL and accepted credentials
+    (`credential_sources`: see `banner`). `server`: cheroot (every timeout) or granian (faster; see serve_granian).
+    `max_body_bytes`: the request body limit (413 above it), MAX_BODY_BYTES by default."""
+    ensure_can_listen(host, port)  # an OSError for the CLI to report, before any server binds
+    if server == "granian":
+        from esign_contracts.contracts.serve_granian import serve_on_granian
+
+        port = port or free_port(host)
+        banner(mocks, host, port, out, credential_sources)
+        print("Ctrl-C to stop.", file=out, flush=True)
+        try:
+            serve_on_granian(mocks, host, port, REQUEST_TIMEOUT_SECONDS, max_body_bytes)
+        finally:
+            print("stopped.", file=out, flush=True)
+        return
+    cheroot = make_server(mocks, host, port, max_body_bytes=max_body_bytes)
+    banner(mocks, host, bound_port(cheroot), out, credential_sources)
     print("Ctrl-C to stop.", file=out, flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -133,9 +172,9 @@ def serve(
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve()
+        cheroot.serve()
     except KeyboardInterrupt:
         pass
     finally:
-        server.stop()
+        cheroot.stop()
         print("stopped.", file=out, flush=True)

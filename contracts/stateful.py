@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -24,6 +25,18 @@ ENVELOPE_WEIGHT = 8
 MIN_STEPS = 20
 
 
+def _creates(model: Any, control: str) -> bool:
+    return bool(getattr(getattr(model, control), "_esign_creates", None))
+
+
+def control_steps(model: Any, operations: Iterable[Operation]) -> list[str]:
+    """The control actions a check run takes as steps (`model`: a provider model or its class): all but reset, and
+    a seed (`@creates`) only where the API has no public way to create a resource (SIGNiX). Where it has one, the
+    run makes its resources through the API it checks; seeds are for users setting up a test."""
+    public_create = any(op.identifiers and not op.path_parameters for op in operations)
+    return [c for c in model.controls if c != "reset" and not (public_create and _creates(model, c))]
+
+
 class Sequences:
     """What the machine needs across examples: the oracle, the identifiers seen, the body strategies."""
 
@@ -37,8 +50,8 @@ class Sequences:
         self.envelopes = Envelopes(oracle.model, oracle.credentials) if "x-ajax" in oracle.contract.document else None
         self.operations = oracle.contract.operations
         self.roots = [op for op in self.operations if op.identifiers and not op.path_parameters]
-        self.controls = [c for c in oracle.model.controls if c != "reset"]
-        self.creating_controls = [c for c in self.controls if getattr(getattr(oracle.model, c), "_esign_creates", None)]
+        self.controls = control_steps(oracle.model, self.operations)
+        self.creating_controls = [c for c in self.controls if _creates(oracle.model, c)]
         self.token_operations = {token["operationId"] for token in oracle.contract.token_schemes().values()}
         # Credential fields that are path parameters (Ignisign's appId, appEnv) are known from the start.
         for key, value in credential_path_values(oracle.contract, oracle.credentials).items():

@@ -250,10 +250,24 @@ class Engine:
         self._record(evaluation, reply.status, reply.outcome, reply.rule, reply.message, found)
         return render(reply)
 
-    def refusal(self, status: int, message: str) -> Response:
-        """An answer for a request the server refused before routing (a body over the limit), in the provider's form."""
+    def refusal(self, status: int, message: str, method: str = "", path: str = "") -> Response:
+        """An answer, in the provider's form, for a request whose body could not be read whole (over the limit,
+        cut short, broken framing); journaled with the outcome "unreadable"."""
+        rule = "request size" if status == 413 else "request body"
+        route = self.router.find(method, path) if path else None
+        with self.lock:
+            self.journal.record(
+                provider=self.name,
+                operation=route.operation.id if isinstance(route, Route) else "",
+                method=method,
+                path=path,
+                status=status,
+                outcome="unreadable",
+                rule=rule,
+                message=message,
+            )
         answered, body, own = self.provider.error_response(status, message)
-        return Response(answered, body, {**own, RULE_HEADER: "request size"})
+        return Response(answered, body, {**own, RULE_HEADER: rule})
 
 
 def render(reply: Reply) -> Response:

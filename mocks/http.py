@@ -9,11 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
+import orjson
 from requests.structures import CaseInsensitiveDict
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 # SIGNiX's password inside its XML envelope, whatever the case, attributes or prefix, and also when cut off
 SECRET_ELEMENTS = re.compile(r"(<(?:\w+:)?pswd\b[^>]*>)(.*?)(</(?:\w+:)?pswd\s*>|$)", re.IGNORECASE | re.DOTALL)
+
+
+def json_bytes(payload: Any) -> bytes:
+    """Compact JSON. orjson is several times quicker than the standard library on an answer of a few hundred bytes,
+    which is a good share of a served request; what it cannot encode (an integer over 64 bits) goes to `json`."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
 def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
@@ -50,7 +60,11 @@ class Request:
 
     @property
     def media_type(self) -> str:
-        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        raw = self.headers.get("Content-Type", "")
+        seen = self.__dict__.get("_media_type")  # asked several times per request; headers may change in between
+        if seen is None or seen[0] != raw:
+            seen = self.__dict__["_media_type"] = (raw, raw.split(";")[0].strip().lower())
+        return seen[1]
 
     def redacted_headers(self) -> dict[str, str]:
         """Headers fit for a report: credentials replaced."""
@@ -84,7 +98,7 @@ class Response:
     def json(cls, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> Response:
         return cls(
             status=status,
-            body=json.dumps(payload, separators=(",", ":")).encode("utf-8"),
+            body=json_bytes(payload),
             headers={"Content-Type": "application/json", **(headers or {})},
         )
 

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
+from esign_contracts.mocks.provider import (
+    Call,
+    ControlError,
+    Provider,
+    Reply,
+    control,
+    creates,
+    effect,
+    precondition,
+)
 
 DRAFT, READY, IN_PROGRESS, COMPLETED, CANCELLED = "DRAFT", "READY", "IN_PROGRESS", "COMPLETED", "CANCELLED"
 # IGNISIGN_SIGNATURE_REQUEST_STATUS, as the docs print it (x-errata status_children_generated).
@@ -48,6 +57,7 @@ UPDATABLE = (
     "signersAsApprover",
     "recipients",
 )
+SEED_PROFILE = "esign-contracts-seed-profile"  # add_signature_request's default signatureProfileId (any is accepted)
 GREY = {  # assumption signature_profile_rendering: a neutral palette with every documented key
     "50": "#fafafa",
     "100": "#f5f5f5",
@@ -109,7 +119,7 @@ class SignatureRequest:
 
 
 class Ignisign(Provider, name="ignisign", spec="ignisign"):
-    """The Ignisign v3 model. Control actions: sign, set_status, reset."""
+    """The Ignisign v3 model. Control actions: add_signature_request, sign, set_status, reset."""
 
     default_credentials = {
         "bearerAuth": {"appId": "ignisign-app", "appEnv": "DEVELOPMENT", "secret": "ignisign-secret"}
@@ -242,23 +252,32 @@ class Ignisign(Provider, name="ignisign", spec="ignisign"):
 
     @effect("initSignatureRequest")
     def init_signature_request(self, call: Call) -> Reply:
-        request = SignatureRequest(
-            id=call.new_id("signature_request"),
-            app_id=call.params["appId"],
-            app_env=call.params["appEnv"],
-            profile_id=call.field("signatureProfileId"),
-            created_at=self.now(),
+        request = self._new_request(
+            call.new_id("signature_request"),
+            call.params["appId"],
+            call.params["appEnv"],
+            call.field("signatureProfileId"),
         )
         self.requests[request.id] = request
         return Reply({"signatureRequestId": request.id})
+
+    def _new_request(self, signature_request_id: str, app_id: str, app_env: str, profile_id: str) -> SignatureRequest:
+        """A signature request as Init makes it: DRAFT, in an application (not yet registered)."""
+        return SignatureRequest(
+            id=signature_request_id, app_id=app_id, app_env=app_env, profile_id=profile_id, created_at=self.now()
+        )
 
     @effect("updateSignatureRequest")
     def update_signature_request(self, call: Call) -> Reply:
         request = self._request(call)
         assert request is not None
-        # docs: a partial update; only the fields sent change (unknown fields are ignored).
-        request.fields.update({name: call.field(name) for name in UPDATABLE if name in (call.body or {})})
+        self._update(request, call.body or {})
         return Reply(self.context(request))
+
+    @staticmethod
+    def _update(request: SignatureRequest, body: dict[str, Any]) -> None:
+        # docs: a partial update; only the fields sent change (unknown fields are ignored).
+        request.fields.update({name: body[name] for name in UPDATABLE if name in body})
 
     @effect("publishSignatureRequest")
     def publish_signature_request(self, call: Call) -> Reply:
@@ -346,6 +365,58 @@ class Ignisign(Provider, name="ignisign", spec="ignisign"):
             "applicationMetadata": {"appName": request.app_id, "colors": {"primary": GREY, "secondary": GREY}},
         }
 
+    # -- control: a signature request seeded in a status, in one call (a mock convenience) -----------
+    @control
+    @creates("signature_request_id")
+    def add_signature_request(
+        self,
+        status: str = DRAFT,
+        signers: list[str] | None = None,
+        documents: list[str] | None = None,
+        title: str | None = None,
+        signature_request_id: str = "",
+        signature_profile_id: str = SEED_PROFILE,
+    ) -> dict[str, Any]:
+        """Seed a signature request in any documented status; returns its fields and its context.
+
+        Made as Init makes it (in the application of the mock's credentials), given `title`, `signers` (signerIds)
+        and `documents` (documentIds) as Update gives them, then put in `status` as `set_status` does: no
+        signatures are recorded (use `sign` for those). A refused seed changes nothing.
+        """
+        self._check_status(status)
+        body_pointer = "/components/schemas/SignatureRequestUpdate"
+        body: dict[str, Any] = {}
+        for argument, name, value in (
+            ("title", "title", title),
+            ("signers", "signerIds", signers),
+            ("documents", "documentIds", documents),
+        ):
+            if value is not None:
+                self.check_argument(f"{body_pointer}/properties/{name}", value, argument)
+                body[name] = value
+        signature_request_id = self.seed_id(
+            signature_request_id, "signature_request_id", self.requests, "initSignatureRequest", "signature_request"
+        )
+        if not isinstance(signature_profile_id, str) or not signature_profile_id:
+            raise ControlError(f"signature_profile_id must be a non-empty string, got {signature_profile_id!r}")
+        configured = self.credentials.get("bearerAuth")
+        application = configured if isinstance(configured, dict) else self.default_credentials["bearerAuth"]
+        request = self._new_request(
+            signature_request_id, str(application["appId"]), str(application["appEnv"]), signature_profile_id
+        )
+        self._update(request, body)
+        request.status = status
+        self.requests[request.id] = request
+        return {
+            "signature_request_id": request.id,
+            "status": status,
+            "signers": request.ids("signerIds"),
+            "documents": request.ids("documentIds"),
+            "title": title,
+            "signature_profile_id": signature_profile_id,
+            "context": self.context(request),  # what Get the context answers
+        }
+
     # -- control: what only a signer in a browser, or the provider's back office, can do ------------
     @control
     def sign(self, signature_request_id: str, signer_id: str | None = None) -> None:
@@ -371,9 +442,15 @@ class Ignisign(Provider, name="ignisign", spec="ignisign"):
     @control
     def set_status(self, signature_request_id: str, status: str) -> None:
         """Put a signature request in a documented status (as the provider's back office or time would)."""
-        if status not in STATUSES:
-            raise ControlError(f"{status!r} is not a documented signature request status; one of {', '.join(STATUSES)}")
+        self._check_status(status)
         request = self._existing(signature_request_id)
         if self.status(request) == status:
             raise ControlError(f"signature request {signature_request_id!r} is {status} already")
         request.status = status
+
+    @staticmethod
+    def _check_status(status: Any) -> None:
+        if status not in STATUSES:
+            raise ControlError(
+                f"status {status!r} is not a documented signature request status; one of {', '.join(STATUSES)}"
+            )

@@ -41,7 +41,7 @@ class Entry:
     path: str
     status: int
     outcome: str  # "ok", "refused" (unmet precondition), "violation", "unauthenticated", "unrouted", "control",
-    # "delivered" / "undelivered" (a callback to a client's URL)
+    # "delivered" / "undelivered" (a callback to a client's URL), "unreadable" (a body over the limit or cut short)
     rule: str = ""
     message: str = ""
     violations: tuple[Violation, ...] = field(default=())

@@ -10,7 +10,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
+from esign_contracts.mocks.provider import (
+    Call,
+    ControlError,
+    Provider,
+    Reply,
+    control,
+    creates,
+    effect,
+    precondition,
+)
 from esign_contracts.specs import load_contract
 
 NOT_EXIST = "err.signature.request.not.exist"  # provider-notes > OKdokument > 3.4 Delete
@@ -42,7 +51,7 @@ def send_info_url(call: Call) -> str | None:
 
 
 class OKdokument(Provider, name="okdokument", spec="okdokument"):
-    """The OKdokument model. Control actions: sign, reset."""
+    """The OKdokument model. Control actions: add_signature_request, sign, reset."""
 
     default_credentials = {"apiKey": "okdokument-api-key"}
     # An unknown id answers the documented 400: 401/403 = wrong key, 404 = wrong URL (x-assumptions preflight_delete).
@@ -94,22 +103,29 @@ class OKdokument(Provider, name="okdokument", spec="okdokument"):
     # -- effects (operationIds) ---------------------------------------------------------------------
     @effect("createSignatureRequest")
     def create_signature_request(self, call: Call) -> Reply:
-        request = SignatureRequest(
-            id=call.new_id("signature_request"),
-            document_id=call.new_id("document"),
-            created_at=self.now(),
-            send_info_url=send_info_url(call) or "",
-            result_url=call.field("resulturl"),
+        request = self._new_request(
+            call.new_id("signature_request"),
+            call.new_id("document"),
+            send_info_url(call) or "",
+            call.field("resulturl"),
         )
+        return Reply(self._created(request))
+
+    def _new_request(
+        self, signature_request_id: str, document_id: str, url: str, result_url: str | None
+    ) -> SignatureRequest:
+        request = SignatureRequest(signature_request_id, document_id, self.now(), url, result_url)
         self.requests[request.id] = request
-        return Reply(
-            {
-                "message": "msg.signature.request.id.created",
-                "result": request.id,
-                "url": f"{self.base_url}/openDocument/{request.id}",  # assumption url_shapes
-                "documentId": request.document_id,
-            }
-        )
+        return request
+
+    def _created(self, request: SignatureRequest) -> dict[str, Any]:
+        """What Create answers for a new signature request."""
+        return {
+            "message": "msg.signature.request.id.created",
+            "result": request.id,
+            "url": f"{self.base_url}/openDocument/{request.id}",  # assumption url_shapes
+            "documentId": request.document_id,
+        }
 
     @effect("updateSignatureRequest")
     def update_signature_request(self, call: Call) -> Reply:
@@ -126,6 +142,47 @@ class OKdokument(Provider, name="okdokument", spec="okdokument"):
     def delete_signature_request(self, call: Call) -> Reply:
         request = self.requests.pop(call.params["signatureRequestId"])
         return Reply({"message": "msg.deleted", "result": request.id})
+
+    # -- control: a signature request seeded, signed or not, in one call (a mock convenience) --------
+    @control
+    @creates("signature_request_id")
+    def add_signature_request(
+        self,
+        signed: bool = False,
+        send_info_url: str = "",
+        result_url: str | None = None,
+        signature_request_id: str = "",
+        document_id: str = "",
+    ) -> dict[str, Any]:
+        """Seed a signature request, signed or not; returns its fields and what Create answers.
+
+        `send_info_url` and `result_url` are Create's sendInfoURL and resulturl. `signed` signs it as `sign`
+        does, so a registered sendInfo URL gets its POST. A refused seed changes nothing.
+        """
+        if not isinstance(signed, bool):
+            raise ControlError(f"signed must be true or false, got {signed!r}")
+        body = "/components/schemas/CreateSignatureRequest/properties"
+        if send_info_url != "":
+            self.check_argument(f"{body}/sendInfoURL", send_info_url, "send_info_url")
+        if result_url is not None:
+            self.check_argument(f"{body}/resulturl", result_url, "result_url")
+        create = "createSignatureRequest"
+        ids = {
+            "signature_request_id": self.seed_id(
+                signature_request_id, "signature_request_id", self.requests, create, "signature_request"
+            ),
+            "document_id": self.seed_id(document_id, "document_id", (), create, "document"),
+        }
+        request = self._new_request(ids["signature_request_id"], ids["document_id"], send_info_url, result_url)
+        if signed:
+            self.sign(request.id)
+        return {
+            **ids,
+            "signed": signed,
+            "send_info_url": send_info_url,
+            "result_url": result_url,
+            **self._created(request),
+        }
 
     # -- control: what only a signer in a browser can do --------------------------------------------
     @control

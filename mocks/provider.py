@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from esign_contracts.mocks.http import Request
-from esign_contracts.mocks.ids import IdSource
-from esign_contracts.specs import Operation
+from esign_contracts.mocks.http import Request, json_bytes
+from esign_contracts.mocks.ids import IdSource, RandomIds
+from esign_contracts.mocks.validation import schema_problem
+from esign_contracts.specs import Operation, load_contract
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -133,6 +133,9 @@ def creates(identifier: str) -> Callable[[F], F]:
     return mark
 
 
+_SEED_IDS = RandomIds()  # seeds are not part of a seeded run's traffic: ids from their own source
+
+
 class UnknownProvider(LookupError):
     pass
 
@@ -205,9 +208,26 @@ class Provider:
         """(status, body, headers) of an error answer: JSON `error_body` unless the provider answers otherwise."""
         return (
             status,
-            json.dumps(self.error_body(status, message, code, call), separators=(",", ":")).encode(),
+            json_bytes(self.error_body(status, message, code, call)),
             {"Content-Type": "application/json"},
         )
+
+    def seed_id(self, given: Any, argument: str, existing: Container[str], operation_id: str, resource: str) -> str:
+        """The id a seed gives what it makes: the one the user named (one that routes and is not taken), or a new
+        one shaped like the API's own (from `operation_id`'s `x-identifiers` resource)."""
+        if given == "":
+            return _SEED_IDS(load_contract(self.spec).operation(operation_id), resource)
+        if not isinstance(given, str) or "/" in given or not given.strip():
+            raise ControlError(f"{argument} must be a non-empty string without '/', got {given!r}")
+        if given in existing:
+            raise ControlError(f"{argument} {given!r} exists already")
+        return given
+
+    def check_argument(self, pointer: str, value: Any, argument: str) -> None:
+        """Refuse a control action's argument that the spec's schema at `pointer` refuses, naming both."""
+        problem = schema_problem(load_contract(self.spec), pointer, value, argument, 0)
+        if problem is not None:
+            raise ControlError(f"{problem.location}: {problem.detail} (spec: {problem.spec_pointer})")
 
     def issue_token(self, token: str, scopes: Iterable[str] = (), expires_in: float | None = None) -> None:
         """Remember a token this model handed out, so that the core's auth accepts it."""

@@ -15,6 +15,13 @@ class Route:
 
 
 @dataclass(frozen=True)
+class _Template:
+    operation: Operation
+    literals: tuple[tuple[int, str], ...]
+    params: tuple[tuple[int, str], ...]
+
+
+@dataclass(frozen=True)
 class NoRoute:
     """Why no operation matched: 404 for an unknown path, 405 for a known path with another method."""
 
@@ -44,6 +51,15 @@ class Router:
         self.contract = contract
         self.base = _segments(contract.base_path)
         self._templates = [(op, _segments(op.path)) for op in contract.operations]
+        # Only templates with as many segments as the path can match: grouped by length, most literal first,
+        # each with its literal segments (index, text) and parameters (index, name) worked out once.
+        self._by_length: dict[int, list[_Template]] = {}
+        for op, template in self._templates:
+            literals = tuple((i, s) for i, s in enumerate(template) if not _is_param(s))
+            params = tuple((i, s[1:-1]) for i, s in enumerate(template) if _is_param(s))
+            self._by_length.setdefault(len(template), []).append(_Template(op, literals, params))
+        for group in self._by_length.values():
+            group.sort(key=lambda t: -len(t.literals))
 
     def relative(self, path: str) -> list[str] | None:
         segments = _segments(path)
@@ -51,34 +67,18 @@ class Router:
             return None
         return segments[len(self.base) :]
 
-    def _match(self, template: list[str], segments: list[str]) -> dict[str, str] | None:
-        if len(template) != len(segments):
-            return None
-        params = {}
-        for want, got in zip(template, segments, strict=True):
-            if _is_param(want):
-                params[want[1:-1]] = got
-            elif want != got:
-                return None
-        return params
-
     def find(self, method: str, path: str) -> Route | NoRoute:
         segments = self.relative(path)
         if segments is None:
             return NoRoute(404, (), self.nearest([]))
-        candidates = []
-        for op, template in self._templates:
-            params = self._match(template, segments)
-            if params is not None:
-                literal = sum(not _is_param(s) for s in template)
-                candidates.append((literal, op, params))
-        for_method = sorted((c for c in candidates if c[1].method == method), key=lambda c: -c[0])
-        if for_method:
-            return Route(for_method[0][1], for_method[0][2])
+        candidates = [t for t in self._by_length.get(len(segments), ()) if all(segments[i] == s for i, s in t.literals)]
+        for template in candidates:  # most literal first
+            if template.operation.method == method:
+                return Route(template.operation, {name: segments[i] for i, name in template.params})
         if candidates:
-            best = max(c[0] for c in candidates)
-            allowed = tuple(sorted({c[1].method for c in candidates if c[0] == best}))
-            return NoRoute(405, allowed, tuple(c[1] for c in candidates if c[0] == best))
+            best = len(candidates[0].literals)
+            tied = [t.operation for t in candidates if len(t.literals) == best]
+            return NoRoute(405, tuple(sorted({op.method for op in tied})), tuple(tied))
         return NoRoute(404, (), self.nearest(segments, method))
 
     def nearest(self, segments: list[str], method: str = "", limit: int = 3) -> tuple[Operation, ...]:

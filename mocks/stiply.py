@@ -15,10 +15,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
+from esign_contracts.mocks.provider import (
+    Call,
+    ControlError,
+    Provider,
+    Reply,
+    control,
+    creates,
+    effect,
+    precondition,
+)
+from esign_contracts.specs import Precondition, load_contract
 
 NEVER = "0000-00-00 00:00:00"  # the docs' timestamp for "not yet"
 TAG_FIELD_SIZE = {"signature": (250, 125), "text": (230, 20)}  # assumption: the documented example sizes
+OPTIONAL_FIELDS = ("doc_name", "message", "comment", "external_key", "call_back_url")  # Create sign request
+# add_sign_request (a mock convenience, no provider rule): the document a seeded sign request stands for, and the
+# signature field of a signer given by e-mail address alone (placed by tag, as in the docs' example).
+SEED_FILENAME = "document.pdf"
+SEED_DOCUMENT = b"%PDF-1.4\n% esign-contracts mock: the document of a seeded sign request\n%%EOF\n"
+SEED_SIGNATURE_FIELDS = ({"name": "signature1"},)
 
 
 @functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
@@ -132,6 +148,10 @@ class SignRequest:
     def all_signed(self) -> bool:
         return self.all_signed_at is not None
 
+    @property
+    def has_signature_field(self) -> bool:
+        return any(f["type"] == "signature" for s in self.signers.values() for f in s.fields)
+
     def current_signer(self) -> Signer | None:
         return next((s for s in self.signers.values() if s.must_sign and not s.signed), None)
 
@@ -185,7 +205,7 @@ def _fields(kind: str, given: Any, now: dt.datetime) -> list[dict[str, Any]]:
 
 
 class Stiply(Provider, name="stiply", spec="stiply"):
-    """The Stiply v1 model. Control actions: sign, sign_all, expire_term, reset."""
+    """The Stiply v1 model. Control actions: add_sign_request, sign, sign_all, expire_term, reset."""
 
     default_credentials = {"basicAuth": ("stiply-user", "stiply-password")}
     preflight = "ping"  # docs: "Test the API connections and authentication header"
@@ -257,7 +277,7 @@ class Stiply(Provider, name="stiply", spec="stiply"):
     @precondition("has_signer_with_signature_field")
     def has_signer_with_signature_field(self, call: Call) -> bool:
         request = self._request(call)
-        return request is None or any(f["type"] == "signature" for s in request.signers.values() for f in s.fields)
+        return request is None or request.has_signature_field
 
     @precondition("all_signed")
     def all_signed(self, call: Call) -> bool:
@@ -296,46 +316,65 @@ class Stiply(Provider, name="stiply", spec="stiply"):
 
     @effect("createSignRequest")
     def create_sign_request(self, call: Call) -> Reply:
-        now, upload = self.now(), call.files["file"]
-        term = Term(code=call.field("term"), created_at=now)
-        request = SignRequest(
-            key=call.new_id("sign_request"),
-            term=term,
-            terms=[term],
-            filename=upload.filename,
-            file_size=len(upload.data),
-            created_at=now,
-            # assumption optional_fields_nullable: an optional field that was not sent is null
-            **{k: call.field(k) for k in ("doc_name", "message", "comment", "external_key", "call_back_url")},
+        upload = call.files["file"]
+        request = self._new_sign_request(
+            call.new_id("sign_request"),
+            call.field("term"),
+            upload.filename,
+            len(upload.data),
+            {k: call.field(k) for k in OPTIONAL_FIELDS},
         )
         self.requests[request.key] = request
         return Reply({"data": request.render()})
 
+    def _new_sign_request(
+        self, key: str, term: str, filename: str, file_size: int, given: dict[str, Any]
+    ) -> SignRequest:
+        """A sign request as Create sign request makes it (not yet registered), from its form fields."""
+        now = self.now()
+        first = Term(code=term, created_at=now)
+        return SignRequest(
+            key=key,
+            term=first,
+            terms=[first],
+            filename=filename,
+            file_size=file_size,
+            created_at=now,
+            # assumption optional_fields_nullable: an optional field that was not sent is null
+            **{k: given.get(k) for k in OPTIONAL_FIELDS},
+        )
+
     @effect("createSigner")
     def create_signer(self, call: Call) -> Reply:
-        request, now = self._request(call), self.now()
+        request = self._request(call)
         assert request is not None
-        auth_method = call.field("auth_method")
+        signer = self._new_signer(request, call.new_id("signer"), call.body)
+        return Reply({"data": signer.render()})
+
+    def _new_signer(self, request: SignRequest, key: str, body: dict[str, Any]) -> Signer:
+        """Add a signer to `request` as Create signer does, from its JSON body."""
+        now = self.now()
+        auth_method = body.get("auth_method")
         signer = Signer(
-            key=call.new_id("signer"),
-            email=call.field("signer_email"),
+            key=key,
+            email=body.get("signer_email"),
             order=len(request.signers),
             created_at=now,
             updated_at=now,
-            language=call.field("language", "nl"),
+            language=body.get("language", "nl"),
             auth_method=auth_method,
             # docs: "Without setting auth_method to sms the phone number will not be saved."
-            phone=int(call.field("cell_phone_number")) if auth_method == "sms" else None,
-            role=call.field("role", ""),
-            invitation_method=call.field("invitation_method"),
-            message=call.field("message"),
-            emandate=call.field("emandate", []),
-            fields=_fields("signature", call.field("signer_signature_fields"), now)
-            + _fields("text", call.field("signer_text_fields"), now),
+            phone=int(body["cell_phone_number"]) if auth_method == "sms" else None,
+            role=body.get("role", ""),
+            invitation_method=body.get("invitation_method"),
+            message=body.get("message"),
+            emandate=body.get("emandate", []),
+            fields=_fields("signature", body.get("signer_signature_fields"), now)
+            + _fields("text", body.get("signer_text_fields"), now),
         )
         request.signers[signer.key] = signer
         request.updated_at = now
-        return Reply({"data": signer.render()})
+        return signer
 
     def _invite(self, request: SignRequest, action: str) -> None:
         signer = request.current_signer()
@@ -360,12 +399,17 @@ class Stiply(Provider, name="stiply", spec="stiply"):
 
     @effect("sendSignRequest")
     def send_sign_request(self, call: Call) -> Reply:
-        request, now = self._request(call), self.now()
+        request = self._request(call)
         assert request is not None
+        self._send(request)
+        return Reply({"data": request.render()})
+
+    def _send(self, request: SignRequest) -> None:
+        """Send a sign request: its term starts and the first signer is invited."""
+        now = self.now()
         request.sent_at = request.updated_at = now
         request.terms[-1].expires = term_end(now, request.terms[-1].code)
         self._invite(request, "mail_signrequest_sent")
-        return Reply({"data": request.render()})
 
     @effect("sendReminder")
     def send_reminder(self, call: Call) -> Reply:
@@ -444,6 +488,90 @@ class Stiply(Provider, name="stiply", spec="stiply"):
     @effect("getProofDocument")
     def get_proof_document(self, call: Call) -> Reply:
         return self._document(call, "Bewijs")
+
+    # -- control: a sign request seeded in a state, in one call (a mock convenience) -----------------
+    @control
+    @creates("sign_request_key")
+    def add_sign_request(
+        self,
+        signers: list[dict[str, Any] | str],
+        external_key: str | None = None,
+        term: str = "2w",
+        sent: bool = False,
+        sign_request_key: str = "",
+        doc_name: str | None = None,
+        message: str | None = None,
+        comment: str | None = None,
+        call_back_url: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a sign request with its signers, sent or not; returns its fields and the create answer's `data`.
+
+        Each signer is a Create signer body (`signer_email`, `signer_signature_fields`, `cell_phone_number`
+        with `auth_method` sms, `role`, ...), plus an optional `key`; a plain e-mail address stands for a signer
+        with one signature field; `[]` makes one without signers. The docs take no signer name (answers show
+        `"name": null`). `sent` sends it as Send sign request does: its term starts and the first signer is
+        invited. Everything is checked before anything is made: a refused seed changes nothing.
+        """
+        # (`check` leaves seeds alone where the API can create: contracts/stateful.py control_steps)
+        if not isinstance(sent, bool):
+            raise ControlError(f"sent must be true or false, got {sent!r}")
+        form_pointer = f"{self._pointer('createSignRequest')}/requestBody/content/multipart~1form-data/schema"
+        fields = {
+            "term": term,
+            **dict(zip(OPTIONAL_FIELDS, (doc_name, message, comment, external_key, call_back_url), strict=True)),
+        }
+        for name, value in fields.items():
+            if value is not None:
+                self.check_argument(f"{form_pointer}/properties/{name}", value, name)
+        taken = self.by_external_key(external_key or "")  # the rule of Create sign request, as its precondition
+        if taken is not None:
+            rule = self._rule("createSignRequest", "external_key_unique")
+            raise ControlError(
+                f"external_key {external_key!r} is taken by sign request {taken.key!r}: {rule.rule} ({rule.source})"
+            )
+        key = self.seed_id(sign_request_key, "sign_request_key", self.requests, "createSignRequest", "sign_request")
+        given = self._seed_signers(signers)
+        request = self._new_sign_request(key, term, SEED_FILENAME, len(SEED_DOCUMENT), fields)
+        for signer in given:
+            self._new_signer(request, signer["key"], {k: v for k, v in signer.items() if k != "key"})
+        if sent:
+            if not request.has_signature_field:  # the rule of Send sign request, as its precondition checks it
+                rule = self._rule("sendSignRequest", "has_signer_with_signature_field")
+                raise ControlError(f"sent=true needs what Send sign request needs: {rule.rule} ({rule.source})")
+            self._send(request)
+        self.requests[key] = request
+        return {
+            "sign_request_key": key,
+            "signers": given,
+            "sent": sent,
+            **fields,
+            "data": request.render(),  # what Create sign request answers (after Send, when sent)
+        }
+
+    def _pointer(self, operation_id: str) -> str:
+        return load_contract(self.spec).operation(operation_id).pointer
+
+    def _rule(self, operation_id: str, rule_id: str) -> Precondition:
+        return next(p for p in load_contract(self.spec).operation(operation_id).preconditions if p.id == rule_id)
+
+    def _seed_signers(self, signers: Any) -> list[dict[str, Any]]:
+        """Each seeded signer as a checked Create signer body with its key."""
+        if not isinstance(signers, list):
+            raise ControlError(f"signers must be a list of Create signer bodies or e-mail addresses, got {signers!r}")
+        body_pointer = "/components/schemas/CreateSignerRequest"
+        checked: list[dict[str, Any]] = []
+        for index, signer in enumerate(signers):
+            argument = f"signers[{index}]"
+            if isinstance(signer, str):
+                signer = {"signer_email": signer, "signer_signature_fields": [dict(f) for f in SEED_SIGNATURE_FIELDS]}
+            if not isinstance(signer, dict):
+                raise ControlError(f"{argument} must be a Create signer body or an e-mail address, got {signer!r}")
+            body = {k: v for k, v in signer.items() if k != "key"}
+            self.check_argument(body_pointer, body, argument)
+            keys = [s["key"] for s in checked]
+            key = self.seed_id(signer.get("key", ""), f"{argument}['key']", keys, "createSigner", "signer")
+            checked.append({"key": key, **body})
+        return checked
 
     # -- control: what only a signer in a browser, or time, can do ---------------------------------
     @control

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, effect, precondition
+from esign_contracts.mocks.provider import Call, ControlError, Provider, Reply, control, creates, effect, precondition
 
 STATUSES = ("finished", "failed", "failed_documents", "canceled")  # docs: the values of status
 TOKEN_LIFETIME = 600  # provider-notes: "expires_in": 600 (assumption token_lifetime)
@@ -23,8 +23,13 @@ def _result(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _check_status(status: Any) -> None:
+    if status not in STATUSES:
+        raise ControlError(f"status {status!r} is not a documented result status; one of {', '.join(STATUSES)}")
+
+
 class TrustedX(Provider, name="trustedx", spec="trustedx"):
-    """The TrustedX eSignSP v2 model. Control actions: finish, reset."""
+    """The TrustedX eSignSP v2 model. Control actions: add_signature_process, finish, reset."""
 
     default_credentials = {"clientBasic": ("trustedx-client", "trustedx-secret"), "bearerToken": "trustedx-token"}
     # An unknown process's result is documented as 410, so 404 still means a wrong URL and 401/403 bad
@@ -85,8 +90,11 @@ class TrustedX(Provider, name="trustedx", spec="trustedx"):
     def create_signer_process(self, call: Call) -> Reply:
         # assumptions create_request, create_status, create_answer_id: no field kept; 201 {"id": ...}
         signature_process_id = call.new_id("signature_process")
-        self.processes[signature_process_id] = None
+        self._new_process(signature_process_id)
         return Reply({"id": signature_process_id}, status=201)
+
+    def _new_process(self, signature_process_id: str) -> None:
+        self.processes[signature_process_id] = None  # no result until one is established
 
     @effect("getSignerProcess")
     def get_signer_process(self, call: Call) -> Reply:
@@ -107,12 +115,34 @@ class TrustedX(Provider, name="trustedx", spec="trustedx"):
     def get_signer_process_result(self, call: Call) -> Reply:
         return Reply(self.processes[self._id(call)])
 
+    # -- control: a signature process seeded, in one call (a mock convenience) ----------------------
+    @control
+    @creates("signature_process_id")
+    def add_signature_process(self, status: str | None = None, signature_process_id: str = "") -> dict[str, Any]:
+        """Seed a signature process, without a result or finished with `status`; returns its fields.
+
+        Made as Create makes it; with `status`, finished as `finish` does. A refused seed changes nothing.
+        """
+        if status is not None:
+            _check_status(status)
+        signature_process_id = self.seed_id(
+            signature_process_id, "signature_process_id", self.processes, "createSignerProcess", "signature_process"
+        )
+        self._new_process(signature_process_id)
+        if status is not None:
+            self.finish(signature_process_id, status)
+        return {
+            "signature_process_id": signature_process_id,
+            "status": status,
+            "id": signature_process_id,  # what Create answers
+            "result": self.processes[signature_process_id],  # what the result GET answers, once established
+        }
+
     # -- control: what only the platform can do ------------------------------------------------------
     @control
     def finish(self, signature_process_id: str, status: str = "finished") -> None:
         """The signing ends outside the API and the platform establishes the process's result."""
-        if status not in STATUSES:
-            raise ControlError(f"{status!r} is not a documented result status; one of {', '.join(STATUSES)}")
+        _check_status(status)
         if self._existing(signature_process_id) is not None:
             raise ControlError(f"signature process {signature_process_id!r} has a result already")
         self.processes[signature_process_id] = {"status": status}

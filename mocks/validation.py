@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,11 @@ from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract, Operation
 
 MAX_FORM_BYTES = 16 * 1024 * 1024
+# JSON bodies up to this size have their verdict remembered per schema: clients send the same body again and
+# again (retries, loops, load), and explaining an invalid one with jsonschema costs more than the rest of a request.
+REMEMBERED_BODY_BYTES = 4096
+REMEMBERED_VERDICTS = 1024
+_VERDICTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Parsed:
     files: dict[str, Any]
 
 
-def _schema_problem(contract: Contract, pointer: str, instance: Any, location: str, status: int) -> Problem | None:
+def schema_problem(contract: Contract, pointer: str, instance: Any, location: str, status: int) -> Problem | None:
     if contract.is_valid(pointer, instance):
         return None
     error = best_match(contract.validator(pointer).iter_errors(instance))
@@ -58,6 +64,22 @@ def _schema_problem(contract: Contract, pointer: str, instance: Any, location: s
     return Problem(
         "request schema", where, error.message, contract.schema_location(pointer, error.absolute_schema_path), status
     )
+
+
+def _json_body_problem(contract: Contract, pointer: str, raw: bytes, instance: Any, status: int) -> Problem | None:
+    """`_schema_problem` for a JSON body, remembered by its bytes: the same bytes decode to the same instance."""
+    if len(raw) > REMEMBERED_BODY_BYTES:
+        return schema_problem(contract, pointer, instance, "body", status)
+    verdicts: dict[tuple[str, bytes, int], Problem | None] = contract.__dict__.setdefault("_body_verdicts", {})
+    key = (pointer, raw, status)
+    if key in verdicts:
+        return verdicts[key]
+    problem = schema_problem(contract, pointer, instance, "body", status)
+    with _VERDICTS_LOCK:  # mocks on one contract may run in several threads
+        if len(verdicts) >= REMEMBERED_VERDICTS:
+            verdicts.pop(next(iter(verdicts)))  # the oldest
+        verdicts[key] = problem
+    return problem
 
 
 def _parameters(contract: Contract, operation: Operation, request: Request, params: dict[str, str]) -> list[Problem]:
@@ -198,10 +220,12 @@ def _body(contract: Contract, operation: Operation, request: Request) -> tuple[A
         return None, {}, problems if required else []
     schema_pointer = f"{pointer}/content/{request.media_type.replace('/', '~1')}/schema"
     files: dict[str, Any] = {}
+    json_bytes: bytes | None = None
     try:
         media = _media(operation, spec.get("content", {}), request, pointer)
         if request.media_type == "application/json" or request.media_type.endswith("+json"):
             body = _decode_json(operation, request, schema_pointer)
+            json_bytes = request.body
         elif request.media_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             body, files = _decode_form(operation, media, request, schema_pointer)
         else:
@@ -209,7 +233,10 @@ def _body(contract: Contract, operation: Operation, request: Request) -> tuple[A
     except _Refused as refused:
         return None, {}, [refused.problem]
     if "schema" in media:
-        problem = _schema_problem(contract, schema_pointer, body, "body", operation.validation_status)
+        if json_bytes is not None:
+            problem = _json_body_problem(contract, schema_pointer, json_bytes, body, operation.validation_status)
+        else:
+            problem = schema_problem(contract, schema_pointer, body, "body", operation.validation_status)
         if problem:
             return body, files, [problem]
     return body, files, []

@@ -65,8 +65,9 @@ def _first_segment(path: str) -> str:
 class WSGIApp:
     """Dispatches on the first path segment of each mock's documented paths (`/v1` Stiply, `/v3` Ignisign, ...)."""
 
-    def __init__(self, mocks: Iterable[Mock]) -> None:
+    def __init__(self, mocks: Iterable[Mock], max_body_bytes: int | None = None) -> None:
         self.mocks = list(mocks)
+        self.max_body_bytes = max_body_bytes  # None: MAX_BODY_BYTES, read at call time
         self.routes: dict[str, Mock] = {}
         for mock in self.mocks:
             contract = mock.engine.contract
@@ -77,25 +78,27 @@ class WSGIApp:
                     raise ValueError(f"{other.name} and {mock.name} both serve paths under /{segment}")
         self.control = ControlAPI(self.mocks)
 
-    @staticmethod
-    def _request(environ: dict[str, Any], path: str) -> Request | Response:
+    def _request(self, environ: dict[str, Any], path: str) -> Request | Response:
         """The neutral request, or the 4xx answer when the body cannot be read."""
+        limit = self.max_body_bytes or MAX_BODY_BYTES
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return _json(400, "Content-Length is not a number")
         if length < 0:
             return _json(400, f"Content-Length {length} is negative")
-        if length > MAX_BODY_BYTES:
-            return _json(413, f"request body of {length} bytes is over the {MAX_BODY_BYTES} byte limit")
+        if length > limit:
+            return _json(413, f"request body of {length} bytes is over the {limit} byte limit")
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         # A chunked body has no length: read at most one byte past the limit, so a huge one costs nothing more.
         try:
-            body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1 if chunked else length) if chunked or length else b""
+            body = environ["wsgi.input"].read(limit + 1 if chunked else length) if chunked or length else b""
         except Exception as exc:  # noqa: BLE001 - each server raises its own error for broken framing
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
-        if len(body) > MAX_BODY_BYTES:
-            return _json(413, f"request body is over the {MAX_BODY_BYTES} byte limit")
+        if len(body) > limit:
+            return _json(413, f"request body is over the {limit} byte limit")
+        if not chunked and len(body) < length:  # the client hung up early (a server without a body timeout)
+            return _json(400, f"the request body ended after {len(body)} of its Content-Length's {length} bytes")
         return Request(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
@@ -119,7 +122,8 @@ class WSGIApp:
         request = self._request(environ, path)
         if isinstance(request, Response):
             # in the provider's own form (SIGNiX answers every refusal as XML)
-            return mock.engine.refusal(request.status, str(request.payload()["message"]))
+            method = environ.get("REQUEST_METHOD", "GET").upper()
+            return mock.engine.refusal(request.status, str(request.payload()["message"]), method, path)
         return mock.handle(request)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

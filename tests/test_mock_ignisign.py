@@ -370,8 +370,8 @@ def test_live_requests_are_those_that_have_not_ended_and_the_application_is_live
 
 def test_the_control_actions_are_sign_set_status_and_reset() -> None:
     mock = Mock("ignisign")
-    assert mock.model.controls == ("reset", "set_status", "sign")
-    with pytest.raises(AttributeError, match="available: reset, set_status, sign"):
+    assert mock.model.controls == ("add_signature_request", "reset", "set_status", "sign")
+    with pytest.raises(AttributeError, match="available: add_signature_request, reset, set_status, sign"):
         _ = mock.control.expire
 
 

@@ -259,7 +259,7 @@ def test_sign_refuses_an_unknown_id_and_signing_twice(okdokument) -> None:
     with pytest.raises(ControlError, match="signed already"):
         mock.control.sign(key)
     assert [e.operation for e in mock.journal].count("control.sign") == 1
-    with pytest.raises(AttributeError, match="available: reset, sign"):
+    with pytest.raises(AttributeError, match="available: add_signature_request, reset, sign"):
         _ = mock.control.reject
 
 

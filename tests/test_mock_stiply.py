@@ -255,7 +255,7 @@ def test_control_actions_refuse_what_cannot_happen_and_name_what_exists() -> Non
     mock = Mock("stiply")
     with pytest.raises(ControlError, match="no sign request 'nope'"):
         mock.control.sign_all("nope")
-    with pytest.raises(AttributeError, match="available: expire_term, reset, sign, sign_all"):
+    with pytest.raises(AttributeError, match="available: add_sign_request, expire_term, reset, sign, sign_all"):
         _ = mock.control.teleport
     answer = mock.handle(Request.from_url("POST", f"{STIPLY}/actions/ping", {"Authorization": "Basic eA=="}, b"{}"))
     assert answer.status == 401

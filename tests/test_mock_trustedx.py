@@ -321,7 +321,7 @@ def test_finish_refuses_what_cannot_happen(trustedx) -> None:
     with pytest.raises(ControlError, match="has a result already"):
         mock.control.finish(process)
     assert session.get(f"{PROCESSES}/{process}/result").json() == {"status": "failed"}
-    with pytest.raises(AttributeError, match="available: finish, reset"):
+    with pytest.raises(AttributeError, match="available: add_signature_process, finish, reset"):
         _ = mock.control.sign
 
 

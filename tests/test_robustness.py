@@ -25,8 +25,12 @@ import contextlib
 import http.client
 import json
 import random
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +39,7 @@ import pytest
 import requests
 
 from esign_contracts.contracts import serve as serve_module
+from esign_contracts.contracts.ports import free_port
 from esign_contracts.contracts.serve import REQUEST_TIMEOUT_SECONDS, Running
 from esign_contracts.mocks import Mock
 from esign_contracts.mocks import wsgi as wsgi_module
@@ -64,6 +69,7 @@ class Served:
     port: int
     mocks: dict[str, Mock]
     jwt: str
+    server: str = "cheroot"
     counter: collections.Counter = field(default_factory=collections.Counter)
 
     def url(self, path: str) -> str:
@@ -98,7 +104,7 @@ def _ignisign_token(port: int) -> str:
 
 @contextlib.contextmanager
 def serving(timeout: int = REQUEST_TIMEOUT_SECONDS) -> Iterator[Served]:
-    """All four mocks on one port, the body limit lowered to LIMIT for the server and the app alike."""
+    """All four mocks on one port (cheroot, in this process), the body limit lowered to LIMIT."""
     with pytest.MonkeyPatch.context() as patch:
         # make_server copies the timeout into cheroot; the app reads its limit at call time
         patch.setattr(wsgi_module, "MAX_BODY_BYTES", LIMIT)
@@ -110,15 +116,58 @@ def serving(timeout: int = REQUEST_TIMEOUT_SECONDS) -> Iterator[Served]:
             yield Served(running.port, mocks, _ignisign_token(running.port))
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[Served]:
-    with serving() as served:
+@contextlib.contextmanager
+def serving_on_granian() -> Iterator[Served]:
+    """All four mocks served by `esign-contracts serve --server granian` in its own process, the limit at LIMIT.
+
+    Its state lives in granian's worker, so `Served.mocks` is empty: what these tests judge goes over HTTP.
+    """
+    port = free_port("127.0.0.1")
+    command = [
+        *[sys.executable, "-m", "esign_contracts.contracts.cli", "serve", *PROVIDERS],
+        *["--server", "granian", "--port", str(port), "--max-body-bytes", str(LIMIT)],
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_answering(process, port)
+        yield Served(port, {}, _ignisign_token(port), server="granian")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=3 * TIMEOUT)
+    assert process.returncode == 0, out + err
+    assert "stopped." in out, out + err
+    assert "Traceback" not in err, err
+
+
+def wait_until_answering(process: subprocess.Popen, port: int) -> None:
+    """Poll the control API until the served process answers (a guard against a hang, not a timing assumption)."""
+    for _ in range(300):
+        if process.poll() is not None:
+            out, err = process.communicate()
+            raise AssertionError(f"serve exited with {process.returncode}: {out}{err}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/__control", timeout=TIMEOUT).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"nothing answered on port {port}")
+
+
+@pytest.fixture(scope="module", params=["cheroot", "granian"])
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The product's two servers: cheroot (the default) and granian (`--server granian`)."""
+    with serving() if request.param == "cheroot" else serving_on_granian() as served:
         yield served
 
 
 @pytest.fixture
 def impatient() -> Iterator[Served]:
-    """A server whose request timeout is STALL_SECONDS instead of the shipped 10 s, for the requests that stall."""
+    """A server whose request timeout is STALL_SECONDS instead of the shipped 10 s, for the requests that stall.
+
+    cheroot only: granian has no body-read timeout (contracts/serve_granian.py says so, and
+    test_granian_answers_a_body_cut_short_once_the_client_hangs_up shows what it does instead).
+    """
     with serving(timeout=STALL_SECONDS) as served:
         yield served
 
@@ -321,11 +370,15 @@ class Hostile:
     content_length: str | None = None  # None: the body's true length; "chunked": Transfer-Encoding instead
     also: frozenset[int] = frozenset()  # transport statuses: 413 above the limit, 400 for broken framing
     malformed: bool = True  # False: a well-formed body the operation may accept (the one at the limit)
-    # True: framing the HTTP server (cheroot) refuses itself, before the mock sees the request, with a plain 4xx
-    server_refuses: bool = False
+    # the servers that refuse this framing themselves, before the mock sees the request, with a plain 4xx
+    refused_by: frozenset[str] = frozenset()
+    # the servers that hand the app what arrived before the framing broke, as if the body ended there (granian
+    # with broken chunks: contracts/serve_granian.py): the mock judges that shorter body, which may be valid
+    cut_by: frozenset[str] = frozenset()
 
 
 JSON = "application/json"
+GRANIAN, BOTH = frozenset({"granian"}), frozenset({"cheroot", "granian"})
 HOSTILE = (
     Hostile("bad-json", lambda op: JSON, lambda op: b'{"signer_email": "a@example.com",, [}'),
     Hostile("wrong-content-type", lambda op: "application/xml", lambda op: b"<signer><email>a@b.c</email></signer>"),
@@ -342,27 +395,30 @@ HOSTILE = (
     ),
     Hostile("huge-content-length", media_type, lambda op: b"{}", str(10**12), frozenset({413})),
     # -1 is in its own test below: it makes the server read to the end of the stream (a 10 s stall each time)
-    Hostile("negative-content-length", media_type, lambda op: b"{}", "-5", frozenset({400})),
-    Hostile("malformed-content-length", media_type, lambda op: b"{}", "12abc", frozenset({400}), server_refuses=True),
-    Hostile("broken-chunks", media_type, lambda op: b"zz\r\n{}\r\n0\r\n\r\n", "chunked", frozenset({400})),
+    Hostile("negative-content-length", media_type, lambda op: b"{}", "-5", frozenset({400}), refused_by=GRANIAN),
+    Hostile("malformed-content-length", media_type, lambda op: b"{}", "12abc", frozenset({400}), refused_by=BOTH),
+    Hostile(
+        "broken-chunks", media_type, lambda op: b"zz\r\n{}\r\n0\r\n\r\n", "chunked", frozenset({400}), cut_by=GRANIAN
+    ),
 )
 
 OPERATIONS = [(provider, operation) for provider in PROVIDERS for operation in CONTRACTS[provider].operations]
 
 
-def _judge(answer: Answer, operation: Operation, hostile: Hostile, request: str) -> None:
+def _judge(answer: Answer, operation: Operation, hostile: Hostile, request: str, server: str) -> None:
     seen = f"{request} -> {answer.status} {answer.headers.get('content-type')} {answer.body[:300]!r}"
     seen += f" (sending the body failed: {answer.send_error})" if answer.send_error else ""
     assert answer.status < 500, f"5xx: {seen}"
     allowed = operation.statuses | hostile.also
     assert answer.status in allowed, f"undocumented status (allowed {sorted(allowed)}): {seen}"
     body = operation.raw.get("requestBody")
-    if hostile.malformed and body is not None and (hostile.name != "empty" or body.get("required")):
+    cut = server in hostile.cut_by
+    if hostile.malformed and not cut and body is not None and (hostile.name != "empty" or body.get("required")):
         assert 400 <= answer.status < 500, f"a malformed body was accepted: {seen}"
     if answer.status == 204:
         assert answer.body == b"", f"204 with a body: {seen}"
         return
-    if hostile.server_refuses:
+    if server in hostile.refused_by:
         return
     assert answer.headers.get("content-type", "").split(";")[0] == JSON, f"not a JSON answer: {seen}"
     answer.json()
@@ -380,7 +436,7 @@ def test_a_hostile_body_gets_a_documented_json_4xx_and_the_server_goes_on(
         sent = f"{operation.method} {path} Content-Type={headers['Content-Type']!r} "
         sent += f"Content-Length={hostile.content_length or len(body)} body={body[:60]!r}"
         answer = exchange(served.port, operation.method, path, headers, body, hostile.content_length)
-        _judge(answer, operation, hostile, sent)
+        _judge(answer, operation, hostile, sent, served.server)
         answers_a_correct_request(served, provider)
 
 
@@ -429,6 +485,39 @@ def test_a_body_shorter_than_its_content_length_times_out_without_blocking_other
     # The HTTP server's own request timeout answers (cheroot: an empty 408): the mock never saw a request.
     assert answer.status in (400, 408), seen
     answers_a_correct_request(impatient, "stiply")
+
+
+def test_granian_answers_a_body_cut_short_once_the_client_hangs_up() -> None:
+    """granian has no body-read timeout: a stalled body waits for its client. Other clients are served meanwhile,
+    and when the client hangs up the mock is not handed the partial body as if it were the whole request."""
+    headers = {"Authorization": _basic("stiply-user", "stiply-password"), "Content-Type": JSON}
+    with serving_on_granian() as served:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        stalled = []
+        for _ in range(3):
+            connection = socket.create_connection(("127.0.0.1", served.port), timeout=TIMEOUT)
+            connection.sendall(
+                f"POST /v1/actions/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}Content-Length: 1000\r\n\r\n".encode()
+                + b'{"ping_value":"cut"}'
+            )
+            stalled.append(connection)
+        for provider in PROVIDERS:  # served while three requests wait for their missing bytes
+            answers_a_correct_request(served, provider)
+        for connection in stalled:
+            connection.close()
+        journal = served.url("/__control/journal?provider=stiply&operation=ping")
+        unreadable: list[dict[str, Any]] = []
+        for _ in range(100):  # a guard against a hang: the hang-ups are journaled once the worker reads them
+            entries = requests.get(journal, timeout=TIMEOUT).json()["entries"]
+            unreadable = [e for e in entries if e["outcome"] == "unreadable"]
+            if len(unreadable) == 3:
+                break
+            time.sleep(0.1)
+        assert [(e["status"], e["rule"]) for e in unreadable] == [(400, "request body")] * 3, entries
+        assert "ended after 20 of its Content-Length's 1000 bytes" in unreadable[0]["message"]
+        # the cut-off pings were never answered as if whole: the only ping that succeeded is the correct one
+        assert [e["status"] for e in entries if e["outcome"] == "ok"] == [200], entries
+        answers_a_correct_request(served, "stiply")
 
 
 def test_content_length_minus_one_is_refused_not_read_to_the_end_of_the_stream(impatient: Served) -> None:
@@ -611,78 +700,114 @@ def _client(
     return done
 
 
-def test_concurrent_clients_lose_no_update_and_the_journal_says_what_happened() -> None:
-    mock = Mock("stiply", seed=11)
-    with Running([mock]) as running:
-        served = Served(running.port, {"stiply": mock}, jwt="")
-        requests_ = [_stiply_sign_request(served)[0] for _ in range(SHARED_REQUESTS)]
-        initial = {key: [_stiply_signer(served, key), _stiply_signer(served, key)] for key in requests_}
-        pool = {key: list(signers) for key, signers in initial.items()}
-        setup = len(mock.journal)
-        assert setup == SHARED_REQUESTS * 3
+def _run_clients(port: int, journal_length: Callable[[], int]) -> tuple[list[str], dict[str, list[str]], list[Sent]]:
+    """Three shared sign requests with two signers each, then 4 clients x 1,000 operations on them at once."""
+    served = Served(port, {}, jwt="")
+    requests_ = [_stiply_sign_request(served)[0] for _ in range(SHARED_REQUESTS)]
+    initial = {key: [_stiply_signer(served, key), _stiply_signer(served, key)] for key in requests_}
+    pool = {key: list(signers) for key, signers in initial.items()}
+    assert journal_length() == SHARED_REQUESTS * 3
 
-        lock = threading.Lock()
-        results: dict[int, list[Sent]] = {}
-        errors: dict[int, BaseException] = {}
-        barrier = threading.Barrier(CLIENTS)
+    lock = threading.Lock()
+    results: dict[int, list[Sent]] = {}
+    errors: dict[int, BaseException] = {}
+    barrier = threading.Barrier(CLIENTS)
 
-        def run(number: int) -> None:
-            try:
-                barrier.wait(timeout=TIMEOUT)
-                results[number] = _client(running.port, number, requests_, pool, lock)
-            except BaseException as exc:  # reported with its client below
-                errors[number] = exc
+    def run(number: int) -> None:
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            results[number] = _client(port, number, requests_, pool, lock)
+        except BaseException as exc:  # reported with its client below
+            errors[number] = exc
 
-        threads = [threading.Thread(target=run, args=(n,), name=f"client-{n}") for n in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=OPERATIONS_PER_CLIENT * TIMEOUT)
-        assert not any(thread.is_alive() for thread in threads), "a client never finished"
-        assert not errors, f"clients failed: {errors!r}"
+    threads = [threading.Thread(target=run, args=(n,), name=f"client-{n}") for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=OPERATIONS_PER_CLIENT * TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a client never finished"
+    assert not errors, f"clients failed: {errors!r}"
+    return requests_, initial, [item for number in range(CLIENTS) for item in results[number]]
 
-    sent = [item for number in range(CLIENTS) for item in results[number]]
+
+def _judge_clients(
+    requests_: list[str],
+    initial: dict[str, list[str]],
+    sent: list[Sent],
+    entries: list[dict[str, Any]],
+    dropped: int,
+    signers: dict[str, dict[str, str]],
+) -> None:
+    """The final state (sign request -> signer key -> email) is what the journal and the answers say happened."""
+    setup = SHARED_REQUESTS * 3
     assert len(sent) == CLIENTS * OPERATIONS_PER_CLIENT
     assert all(item.status < 500 for item in sent), collections.Counter(i.status for i in sent if i.status >= 500)
 
     # The journal holds exactly the setup plus every client request, each with the status its client got.
-    entries = list(mock.journal)
-    assert mock.journal.dropped == 0
+    assert dropped == 0
     assert len(entries) == setup + CLIENTS * OPERATIONS_PER_CLIENT
     traffic = entries[setup:]
-    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
-    assert collections.Counter((e.operation, e.method, e.path, e.status) for e in traffic) == collections.Counter(
-        (s.operation, s.method, s.path, s.status) for s in sent
+    assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    assert collections.Counter((e["operation"], e["method"], e["path"], e["status"]) for e in traffic) == (
+        collections.Counter((s.operation, s.method, s.path, s.status) for s in sent)
     )
-    assert {e.outcome for e in traffic} <= {"ok", "refused"}, collections.Counter(e.outcome for e in traffic)
+    assert {e["outcome"] for e in traffic} <= {"ok", "refused"}, collections.Counter(e["outcome"] for e in traffic)
 
     # The state the journal and the answers describe: initial signers, plus each one a 2xx createSigner
     # answer named, minus each one a 2xx deleteSigner entry names.
     created = [s for s in sent if s.operation == "createSigner" and s.status == 200]
     assert len({s.signer for s in created}) == len(created), "a signer key was handed out twice"
-    deleted = [e.path.rsplit("/", 1)[1] for e in traffic if e.operation == "deleteSigner" and e.status == 200]
+    deleted = [e["path"].rsplit("/", 1)[1] for e in traffic if e["operation"] == "deleteSigner" and e["status"] == 200]
     assert len(set(deleted)) == len(deleted), "a signer was deleted twice"
     for key in requests_:
-        signers = f"/v1/sign_requests/{key}/signers"
+        path = f"/v1/sign_requests/{key}/signers"
         journal_created = [
-            e for e in traffic if e.operation == "createSigner" and e.status == 200 and e.path == signers
+            e for e in traffic if e["operation"] == "createSigner" and e["status"] == 200 and e["path"] == path
         ]
         mine = [s.signer for s in created if s.sign_request == key]
         assert len(journal_created) == len(mine)
         gone = {
-            e.path.rsplit("/", 1)[1]
+            e["path"].rsplit("/", 1)[1]
             for e in traffic
-            if e.operation == "deleteSigner" and e.status == 200 and e.path.startswith(signers + "/")
+            if e["operation"] == "deleteSigner" and e["status"] == 200 and e["path"].startswith(path + "/")
         }
         expected = (set(initial[key]) | set(mine)) - gone
-        assert set(mock.model.requests[key].signers) == expected, key
+        assert set(signers[key]) == expected, key
         # each surviving signer carries the email of a successful update to it, or its own if none succeeded
-        for signer_key, signer in mock.model.requests[key].signers.items():
+        for signer_key, email in signers[key].items():
             updates = {
                 s.email for s in sent if s.operation == "updateSigner" and s.status == 200 and s.signer == signer_key
             }
             original = next((s.email for s in created if s.signer == signer_key), "signer@example.com")
-            assert signer.email in (updates or {original}), (signer_key, signer.email)
-    assert sum(len(r.signers) for r in mock.model.requests.values()) == SHARED_REQUESTS * 2 + len(created) - len(
-        deleted
-    )
+            assert email in (updates or {original}), (signer_key, email)
+    assert sum(len(found) for found in signers.values()) == SHARED_REQUESTS * 2 + len(created) - len(deleted)
+
+
+def test_concurrent_clients_lose_no_update_and_the_journal_says_what_happened() -> None:
+    mock = Mock("stiply", seed=11)
+    with Running([mock]) as running:
+        requests_, initial, sent = _run_clients(running.port, lambda: len(mock.journal))
+    entries = [{k: v for k, v in vars(entry).items() if k != "violations"} for entry in mock.journal]
+    signers = {key: {k: s.email for k, s in mock.model.requests[key].signers.items()} for key in requests_}
+    assert set(mock.model.requests) == set(requests_)
+    _judge_clients(requests_, initial, sent, entries, mock.journal.dropped, signers)
+
+
+def test_concurrent_clients_on_granian_lose_no_update_either() -> None:
+    """The same run against `serve --server granian`, judged over HTTP: the control API's journal, public GETs."""
+    with serving_on_granian() as served:
+        control = served.url("/__control/journal?provider=stiply")
+
+        def journal() -> dict[str, Any]:
+            return requests.get(control, timeout=TIMEOUT).json()
+
+        requests_, initial, sent = _run_clients(served.port, lambda: len(journal()["entries"]))
+        found = journal()
+        auth = {"Authorization": _basic("stiply-user", "stiply-password")}
+        signers = {}
+        for key in requests_:
+            answer = _ok(requests.get(served.url(f"/v1/sign_requests/{key}"), headers=auth, timeout=TIMEOUT))
+            signers[key] = {s["key"]: s["email"] for s in answer["data"]["sign_request"]["signers"]}
+        # the GETs just sent are journaled after the run; the judged journal is the one read before them
+    entries = sorted(found["entries"], key=lambda e: e["seq"])
+    _judge_clients(requests_, initial, sent, entries, found["dropped"], signers)
