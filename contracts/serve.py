@@ -7,6 +7,7 @@ still but build the app in their own workers, where the journal and control acti
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 import threading
@@ -56,6 +57,7 @@ def make_server(
     port: int = 0,
     threads: int = THREADS,
     max_body_bytes: int | None = None,
+    request_timeout: int | None = None,
 ) -> Any:
     """A cheroot server bound to host:port (0 picks a free port), not yet serving; callbacks go out off-thread."""
     from cheroot.wsgi import Server
@@ -68,7 +70,7 @@ def make_server(
         WSGIApp(mocks, max_body_bytes),
         numthreads=threads,
         server_name="esign-contracts",
-        timeout=REQUEST_TIMEOUT_SECONDS,
+        timeout=request_timeout or REQUEST_TIMEOUT_SECONDS,
     )
     # The app answers 413 (JSON, naming the limit) above MAX_BODY_BYTES before reading a byte of the body;
     # cheroot's own limit would answer first, in plain text.
@@ -139,6 +141,15 @@ def banner(
 SERVERS = ("cheroot", "granian")
 
 
+def tune_garbage_collection() -> None:
+    """For a process that only serves (granian's worker inherits it by fork): the journal keeps up to 100,000
+    entries, and a full collection walking them all paused answers for 90 to 220 ms (the p99 of
+    benchmarks/peers.py); what exists at start is frozen out of every collection, and the younger generations
+    are collected less often. Entries leave the journal by reference counting, not by the collector."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
+
+
 def serve(
     mocks: list[Mock],
     host: str,
@@ -147,10 +158,14 @@ def serve(
     credential_sources: dict[str, dict[str, str]] | None = None,
     server: str = "cheroot",
     max_body_bytes: int | None = None,
+    request_timeout: int | None = None,
 ) -> None:
     """Serve until SIGINT or SIGTERM; print one line per provider with its base URL and accepted credentials
     (`credential_sources`: see `banner`). `server`: cheroot (every timeout) or granian (faster; see serve_granian).
-    `max_body_bytes`: the request body limit (413 above it), MAX_BODY_BYTES by default."""
+    `max_body_bytes`: the request body limit (413 above it), MAX_BODY_BYTES by default. `request_timeout`: seconds
+    for a request's headers and for its body, REQUEST_TIMEOUT_SECONDS by default."""
+    request_timeout = request_timeout or REQUEST_TIMEOUT_SECONDS
+    tune_garbage_collection()
     ensure_can_listen(host, port)  # an OSError for the CLI to report, before any server binds
     if server == "granian":
         from esign_contracts.contracts.serve_granian import serve_on_granian
@@ -159,11 +174,11 @@ def serve(
         banner(mocks, host, port, out, credential_sources)
         print("Ctrl-C to stop.", file=out, flush=True)
         try:
-            serve_on_granian(mocks, host, port, REQUEST_TIMEOUT_SECONDS, max_body_bytes)
+            serve_on_granian(mocks, host, port, request_timeout, max_body_bytes)
         finally:
             print("stopped.", file=out, flush=True)
         return
-    cheroot = make_server(mocks, host, port, max_body_bytes=max_body_bytes)
+    cheroot = make_server(mocks, host, port, max_body_bytes=max_body_bytes, request_timeout=request_timeout)
     banner(mocks, host, bound_port(cheroot), out, credential_sources)
     print("Ctrl-C to stop.", file=out, flush=True)
 

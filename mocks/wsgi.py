@@ -49,6 +49,30 @@ def _json(status: int, message: str) -> Response:
     return Response.json(status, {"message": message})
 
 
+def declared_length(headers: CaseInsensitiveDict, limit: int) -> int | None | Response:
+    """The body length a request declares (None: chunked, read to its end), or the 4xx for one that cannot be."""
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        return None
+    try:
+        length = int(headers.get("Content-Length") or 0)
+    except ValueError:
+        return _json(400, "Content-Length is not a number")
+    if length < 0:
+        return _json(400, f"Content-Length {length} is negative")
+    if length > limit:
+        return _json(413, f"request body of {length} bytes is over the {limit} byte limit")
+    return length
+
+
+def received(body: bytes, length: int | None, limit: int) -> Response | None:
+    """413 for a body over the limit; 400 for one that ended before its Content-Length (its client hung up)."""
+    if len(body) > limit:
+        return _json(413, f"request body is over the {limit} byte limit")
+    if length is not None and len(body) < length:
+        return _json(400, f"the request body ended after {len(body)} of its Content-Length's {length} bytes")
+    return None
+
+
 class ConnectionCut(Exception):
     """Raised inside the answer's body to make the server abort the connection."""
 
@@ -78,53 +102,58 @@ class WSGIApp:
                     raise ValueError(f"{other.name} and {mock.name} both serve paths under /{segment}")
         self.control = ControlAPI(self.mocks)
 
-    def _request(self, environ: dict[str, Any], path: str) -> Request | Response:
-        """The neutral request, or the 4xx answer when the body cannot be read."""
-        limit = self.max_body_bytes or MAX_BODY_BYTES
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _json(400, "Content-Length is not a number")
-        if length < 0:
-            return _json(400, f"Content-Length {length} is negative")
-        if length > limit:
-            return _json(413, f"request body of {length} bytes is over the {limit} byte limit")
-        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    @property
+    def body_limit(self) -> int:
+        return self.max_body_bytes or MAX_BODY_BYTES
+
+    def unserved(self, path: str) -> Response | None:
+        """404 for a path no served provider (nor the control API) has, before any byte of the body is read."""
+        if path == PREFIX or path.startswith(PREFIX + "/") or self._mock_for(path) is not None:
+            return None
+        served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
+        return _json(404, f"no provider is served at {path}; served paths: {served}")
+
+    def answer(
+        self, method: str, path: str, query: str, headers: CaseInsensitiveDict, body: bytes | Response
+    ) -> Response:
+        """The answer to a routed request; `body` is what was read, or the 4xx saying why it could not be read
+        (any adapter: the WSGI one below, the RSGI one for granian)."""
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            if isinstance(body, Response):
+                return body
+            return self.control.handle(Request(method, path, parse_qs(query, keep_blank_values=True), headers, body))
+        mock = self._mock_for(path)
+        if mock is None:
+            return self.unserved(path) or _json(404, path)
+        if isinstance(body, Response):
+            # in the provider's own form (SIGNiX answers every refusal as XML)
+            return mock.engine.refusal(body.status, str(body.payload()["message"]), method, path)
+        return mock.handle(Request(method, path, parse_qs(query, keep_blank_values=True), headers, body))
+
+    def _read(self, environ: dict[str, Any], headers: CaseInsensitiveDict) -> bytes | Response:
+        length = declared_length(headers, self.body_limit)
+        if isinstance(length, Response):
+            return length
+        chunked = length is None
+        limit = self.body_limit
         # A chunked body has no length: read at most one byte past the limit, so a huge one costs nothing more.
         try:
             body = environ["wsgi.input"].read(limit + 1 if chunked else length) if chunked or length else b""
         except Exception as exc:  # noqa: BLE001 - each server raises its own error for broken framing
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
-        if len(body) > limit:
-            return _json(413, f"request body is over the {limit} byte limit")
-        if not chunked and len(body) < length:  # the client hung up early (a server without a body timeout)
-            return _json(400, f"the request body ended after {len(body)} of its Content-Length's {length} bytes")
-        return Request(
-            method=environ.get("REQUEST_METHOD", "GET").upper(),
-            path=path,
-            query=parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True),
-            headers=_headers(environ),
-            body=body,
-        )
+        return received(body, length, limit) or body
 
     def _mock_for(self, path: str) -> Mock | None:
         return self.routes.get(_first_segment(path))
 
     def _answer(self, environ: dict[str, Any]) -> Response:
         path = _path(environ)
-        if path == PREFIX or path.startswith(PREFIX + "/"):
-            request = self._request(environ, path)
-            return request if isinstance(request, Response) else self.control.handle(request)
-        mock = self._mock_for(path)
-        if mock is None:
-            served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
-            return _json(404, f"no provider is served at {path}; served paths: {served}")
-        request = self._request(environ, path)
-        if isinstance(request, Response):
-            # in the provider's own form (SIGNiX answers every refusal as XML)
-            method = environ.get("REQUEST_METHOD", "GET").upper()
-            return mock.engine.refusal(request.status, str(request.payload()["message"]), method, path)
-        return mock.handle(request)
+        refusal = self.unserved(path)
+        if refusal is not None:
+            return refusal
+        headers = _headers(environ)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        return self.answer(method, path, environ.get("QUERY_STRING", ""), headers, self._read(environ, headers))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:

@@ -385,6 +385,11 @@ def test_serve_in_its_own_process_answers_and_stops_cleanly_on_sigint_and_sigter
                 requests.post(ping, json={"ping_value": "x"}, auth=("stiply-user", "stiply-password"))
             again = requests.post(ping, json={"ping_value": "x"}, auth=("stiply-user", "stiply-password"))
             assert again.status_code == 200
+            # an injected latency delays the answer, which then comes whole (granian: off the event loop)
+            fault = {"operation": "ping", "latency_ms": 50, "times": 1}
+            assert requests.post(f"http://127.0.0.1:{port}/__control/stiply/faults", json=fault).status_code == 201
+            late = requests.post(ping, json={"ping_value": "y"}, auth=("stiply-user", "stiply-password"))
+            assert late.json() == {"ping_value": "y", "status_code": "200"}
         finally:
             process.send_signal(stop)
             out, err = process.communicate(timeout=60)
