@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from granian.rsgi import ProtocolClosed
 from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks.faults import Dropped
@@ -71,6 +72,9 @@ class RSGIApp:
                             break
         except TimeoutError:
             return _json(408, f"the request body did not arrive within {self.body_timeout:g} s")
+        except ProtocolClosed:
+            expected = "its end" if length is None else f"its Content-Length's {length} bytes"
+            return _json(400, f"the request body ended before {expected}: the client hung up")
         except Exception as exc:  # noqa: BLE001 - granian raises its own errors for broken framing
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
         return received(b"".join(chunks), length, limit) or b"".join(chunks)
