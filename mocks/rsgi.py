@@ -3,7 +3,7 @@
 Chosen over granian's WSGI interface by measurement (benchmarks/README.md): WSGI runs the app on a pool of
 threads that take turns at the GIL, and reads a body by blocking one of them, with no timeout. Here the
 engine runs on the event loop's one thread, and a body is awaited, so a client that stalls costs no thread
-and gets 408 after `body_timeout` seconds.
+and gets 408 once `body_timeout` seconds have passed (within SWEEP_SECONDS more).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from esign_contracts.mocks.faults import Dropped
 from esign_contracts.mocks.http import Response
 from esign_contracts.mocks.wsgi import WSGIApp, _json, declared_length, received
 
+SWEEP_SECONDS = 0.25  # how late past its deadline a stalled body may get its 408
+
 
 class RSGIApp:
     """Serves what `app` serves. An RSGI app is called as `await app(scope, protocol)`."""
@@ -25,6 +27,30 @@ class RSGIApp:
     def __init__(self, app: WSGIApp, body_timeout: float) -> None:
         self.app = app
         self.body_timeout = body_timeout
+        # Reads under way and their deadlines, swept every SWEEP_SECONDS: `asyncio.timeout` around every body
+        # cost 10 % of a POST's rate (benchmarks/README.md); a dict entry costs next to nothing.
+        self._reading: dict[asyncio.Task[Any], float] = {}
+        self._overdue: set[asyncio.Task[Any]] = set()
+        self._sweeping = False
+
+    def _watch(self, task: asyncio.Task[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        self._reading[task] = loop.time() + self.body_timeout
+        if not self._sweeping:
+            self._sweeping = True
+            loop.call_later(SWEEP_SECONDS, self._sweep, loop)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel each read past its deadline (it then answers 408); keep sweeping while reads are under way."""
+        now = loop.time()
+        for task, deadline in list(self._reading.items()):
+            if deadline <= now:
+                del self._reading[task]
+                self._overdue.add(task)
+                task.cancel()
+        self._sweeping = bool(self._reading)
+        if self._sweeping:
+            loop.call_later(SWEEP_SECONDS, self._sweep, loop)
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":  # no WebSocket is documented by any provider
@@ -60,21 +86,29 @@ class RSGIApp:
             return length if isinstance(length, Response) else b""
         chunks: list[bytes] = []
         size = 0
+        task = asyncio.current_task()
+        assert task is not None
+        self._watch(task)
         try:
-            async with asyncio.timeout(self.body_timeout):
-                if length is not None:  # at most `length` (within the limit) arrives: read it at once, one await
-                    chunks.append(await protocol())
-                else:
-                    async for chunk in protocol:
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size > limit:  # stop reading a chunked body as soon as it is over the limit
-                            break
-        except TimeoutError:
+            if length is not None:  # at most `length` (within the limit) arrives: read it at once, one await
+                chunks.append(await protocol())
+            else:
+                async for chunk in protocol:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:  # stop reading a chunked body as soon as it is over the limit
+                        break
+        except asyncio.CancelledError:
+            if task not in self._overdue:
+                raise  # not ours: granian stopping
+            self._overdue.discard(task)
+            task.uncancel()
             return _json(408, f"the request body did not arrive within {self.body_timeout:g} s")
         except ProtocolClosed:
             expected = "its end" if length is None else f"its Content-Length's {length} bytes"
             return _json(400, f"the request body ended before {expected}: the client hung up")
         except Exception as exc:  # noqa: BLE001 - granian raises its own errors for broken framing
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
+        finally:
+            self._reading.pop(task, None)
         return received(b"".join(chunks), length, limit) or b"".join(chunks)
