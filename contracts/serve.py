@@ -1,8 +1,9 @@
-"""Serve mocks over HTTP on cheroot: a multi-threaded, pure-Python production WSGI server.
+"""Serve mocks over HTTP: cheroot (the default, and `Running` for tests and embedding) or granian.
 
-Chosen by measurement (benchmarks/README.md): among servers that keep the mocks' state in this
-process, cheroot served the mock 1.1 to 1.5 times faster than waitress; granian and uWSGI are faster
-still but build the app in their own workers, where the journal and control actions are out of reach.
+cheroot, a multi-threaded pure-Python WSGI server, keeps the mocks' state in this process; chosen by
+measurement (benchmarks/README.md) among such servers, it served the mock 1.1 to 1.5 times faster than
+waitress. `--server granian` (contracts/serve_granian.py) serves the same app 2 to 3 times faster from one
+forked worker, where the state is reached over the control API.
 """
 
 from __future__ import annotations
@@ -136,9 +137,6 @@ def banner(
             url += contract.operations[0].path
         shown = describe_scheme(mock, (credential_sources or {}).get(mock.name))
         print(f"{mock.name}: {url}  ({shown})", file=out)
-
-
-SERVERS = ("cheroot", "granian")
 
 
 def tune_garbage_collection() -> None:

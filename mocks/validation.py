@@ -67,7 +67,7 @@ def schema_problem(contract: Contract, pointer: str, instance: Any, location: st
 
 
 def _json_body_problem(contract: Contract, pointer: str, raw: bytes, instance: Any, status: int) -> Problem | None:
-    """`_schema_problem` for a JSON body, remembered by its bytes: the same bytes decode to the same instance."""
+    """`schema_problem` for a JSON body, remembered by its bytes: the same bytes decode to the same instance."""
     if len(raw) > REMEMBERED_BODY_BYTES:
         return schema_problem(contract, pointer, instance, "body", status)
     verdicts: dict[tuple[str, bytes, int], Problem | None] = contract.__dict__.setdefault("_body_verdicts", {})

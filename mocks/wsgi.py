@@ -82,6 +82,10 @@ def _cut_off() -> Iterator[bytes]:
     raise ConnectionCut("connection dropped by an injected fault")
 
 
+def _is_control(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def _first_segment(path: str) -> str:
     return path.lstrip("/").split("/", 1)[0]
 
@@ -108,7 +112,7 @@ class WSGIApp:
 
     def unserved(self, path: str) -> Response | None:
         """404 for a path no served provider (nor the control API) has, before any byte of the body is read."""
-        if path == PREFIX or path.startswith(PREFIX + "/") or self._mock_for(path) is not None:
+        if _is_control(path) or self._mock_for(path) is not None:
             return None
         served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
         return _json(404, f"no provider is served at {path}; served paths: {served}")
@@ -118,12 +122,12 @@ class WSGIApp:
     ) -> Response:
         """The answer to a routed request; `body` is what was read, or the 4xx saying why it could not be read
         (any adapter: the WSGI one below, the RSGI one for granian)."""
-        if path == PREFIX or path.startswith(PREFIX + "/"):
+        if _is_control(path):
             if isinstance(body, Response):
                 return body
             return self.control.handle(Request(method, path, parse_qs(query, keep_blank_values=True), headers, body))
         mock = self._mock_for(path)
-        if mock is None:
+        if mock is None:  # an adapter that did not ask `unserved` first
             return self.unserved(path) or _json(404, path)
         if isinstance(body, Response):
             # in the provider's own form (SIGNiX answers every refusal as XML)
@@ -131,11 +135,11 @@ class WSGIApp:
         return mock.handle(Request(method, path, parse_qs(query, keep_blank_values=True), headers, body))
 
     def _read(self, environ: dict[str, Any], headers: CaseInsensitiveDict) -> bytes | Response:
-        length = declared_length(headers, self.body_limit)
+        limit = self.body_limit
+        length = declared_length(headers, limit)
         if isinstance(length, Response):
             return length
         chunked = length is None
-        limit = self.body_limit
         # A chunked body has no length: read at most one byte past the limit, so a huge one costs nothing more.
         try:
             body = environ["wsgi.input"].read(limit + 1 if chunked else length) if chunked or length else b""
