@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape as xml_escape
 
+from jsonschema.exceptions import best_match
+
 from esign_contracts.mocks.http import Request
 from esign_contracts.specs import Contract
 from esign_contracts.specs.contract import load_contract, scheme_kind
@@ -88,6 +90,7 @@ def from_environment(contract: Contract, env: dict[str, str] | None = None) -> d
         raise UsageError(
             f"checking a {contract.name} server needs credentials: set {'; '.join(missing)} in the environment"
         )
+    _refuse_bad_path_values(contract, found)
     return found
 
 
@@ -214,7 +217,9 @@ def for_serving(
     declared = contract.credential_declarations()
     sources = {name: ", ".join(variables(declared[name]).values()) for name in from_env}
     sources.update({name: CREDENTIAL_FLAG for name in flagged})
-    return {**from_env, **flagged}, sources
+    given = {**from_env, **flagged}
+    _refuse_bad_path_values(contract, given, flagged)
+    return given, sources
 
 
 def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> dict[str, str]:
@@ -227,6 +232,42 @@ def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> d
         for key, field in value.items()
         if key in parameters
     }
+
+
+def path_value_problems(contract: Contract, credentials: dict[str, Any]) -> dict[str, str]:
+    """{field: what is wrong} for each credential field that is also a path parameter (Ignisign's appEnv) and
+    that the parameter's schema refuses: every URL made from it would be refused, so the mistake is the
+    configuration's, not the API's. Each field is judged by the first operation that declares it."""
+    values = credential_path_values(contract, credentials)
+    problems: dict[str, str] = {}
+    for operation in contract.operations:
+        for parameter in operation.parameters:
+            name = parameter["name"]
+            if parameter.get("in") != "path" or name not in values or name in problems or "schema" not in parameter:
+                continue
+            error = best_match(contract.validator_for(parameter["schema"]).iter_errors(values.pop(name)))
+            if error is not None:
+                problems[name] = f"{error.message} ({operation.pointer}/parameters, path {name})"
+    return problems
+
+
+def _refuse_bad_path_values(contract: Contract, credentials: dict[str, Any], flagged: Iterable[str] = ()) -> None:
+    """A UsageError for a path-parameter credential field the spec refuses, naming where its value came from:
+    the scheme's `--credential` flag, else its environment variable."""
+    problems = path_value_problems(contract, credentials)
+    if not problems:
+        return
+    declared = contract.credential_declarations()
+    flagged = set(flagged)
+
+    def source(field: str) -> str:
+        scheme = next(name for name, value in credentials.items() if isinstance(value, dict) and field in value)
+        if scheme in flagged:
+            return f"{CREDENTIAL_FLAG} {contract.name}.{scheme}"
+        return variables(declared[scheme]).get(field, scheme)
+
+    text = "; ".join(f"{field} from {source(field)}: {problem}" for field, problem in problems.items())
+    raise UsageError(f"{contract.name} credentials: {text}")
 
 
 def describe(contract: Contract) -> str:

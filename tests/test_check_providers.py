@@ -90,3 +90,15 @@ def test_the_served_mock_passes_check_over_http_cleans_up_and_prints_no_secret(
     for text in (out.out, out.err, junit.read_text()):
         for secret in secrets + issued:
             assert secret not in text
+
+
+def test_check_refuses_an_app_env_the_spec_does_not_list_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, env = credentials_and_environment("ignisign")
+    for variable, value in {**env, "IGNISIGN_APP_ENV": "prod"}.items():
+        monkeypatch.setenv(variable, value)
+    assert main(["check", "ignisign", "--base-url", "http://127.0.0.1:9/v3"]) == 2  # nothing listens there
+    err = capsys.readouterr().err
+    assert "appEnv from IGNISIGN_APP_ENV: 'prod' is not one of ['DEVELOPMENT', 'STAGING', 'PRODUCTION']" in err
+    assert "cannot reach" not in err and "Traceback" not in err

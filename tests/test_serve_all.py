@@ -278,6 +278,30 @@ def test_a_bad_credential_flag_is_a_usage_error_that_never_repeats_the_value(
     assert served == []  # nothing was served
 
 
+@pytest.mark.parametrize("given", ["flag", "environment"])
+def test_an_app_env_the_spec_does_not_list_is_a_usage_error_naming_its_source_and_the_enum(
+    given: str, clean_environment: None, served: list[Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Ignisign's appEnv is in every URL: a value outside the spec's enum would have the mock refuse every call."""
+    argv = ["serve", "ignisign"]
+    if given == "flag":
+        argv += ["--credential", "ignisign.bearerAuth=appId=app, appEnv=prod, secret=Secret-Value"]
+    else:
+        for variable, value in [
+            ("IGNISIGN_APP_ID", "app"),
+            ("IGNISIGN_APP_ENV", "prod"),
+            ("IGNISIGN_SECRET", "Secret-Value"),
+        ]:
+            monkeypatch.setenv(variable, value)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    source = "--credential ignisign.bearerAuth" if given == "flag" else "IGNISIGN_APP_ENV"
+    assert err.startswith(f"esign-contracts: ignisign credentials: appEnv from {source}: 'prod' is not one of")
+    assert "'DEVELOPMENT', 'STAGING', 'PRODUCTION'" in err and "/parameters, path appEnv" in err
+    assert "Secret-Value" not in err and "Traceback" not in err
+    assert served == []
+
+
 def test_a_credential_flag_without_a_value_is_an_argparse_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         cli.main(["serve", "--credential"])
