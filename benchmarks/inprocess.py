@@ -1,9 +1,11 @@
 """Time per call of the in-process mock (`InProcess`) against a plain `responses` stub with the same answer.
 
     python benchmarks/inprocess.py [--calls 2000] [--rounds 5] [--clock cpu|wall] [--profile get|signer|invalid]
+                                   [--no-collect]
 
 For each scenario it prints the median over rounds of the time per call, in microseconds (CPU time unless
---clock wall: on a shared machine wall time mostly measures the neighbours), for:
+--clock wall: on a shared machine wall time mostly measures the neighbours), and the lowest and highest
+mock/stub of a single round, for:
   stub  a `responses.RequestsMock` with one `add(method, url, json=..., status=...)` (the floor of the transport)
   mock  the stateful mock behind `InProcess`, through the same `requests.Session`
   core  `mock.handle(Request)` alone, without requests or responses (what the engine itself costs)
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import statistics
 import sys
@@ -78,14 +81,20 @@ def call(session: requests.Session, scenario: Scenario, key: str) -> requests.Re
 class Timer:
     """Time per call by CPU time (default: other work on the machine barely moves it) or wall time."""
 
-    def __init__(self, clock: str = "cpu") -> None:
+    def __init__(self, clock: str = "cpu", collect: bool = True) -> None:
         self.clock = clock
+        self.collect = collect
         self.wall = 0.0
         self.cpu = 0.0
 
     def per_call_us(self, run: Callable[[], object], calls: int, warmup: int) -> float:
         for _ in range(warmup):
             run()
+        # Each window starts with nothing owed to the collector. Otherwise a full collection that the garbage of
+        # an earlier window (another variant's) made due lands in this one: 20 to 40 ms on this heap, 3 to 8 % of
+        # a round, in whichever window it happens to fall.
+        if self.collect:
+            gc.collect()
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(calls):
             run()
@@ -99,8 +108,9 @@ class Timer:
         return self.cpu / self.wall if self.wall else 1.0
 
 
-def measure(scenario: Scenario, calls: int, rounds: int, warmup: int, timer: Timer) -> dict[str, float]:
-    """Rounds alternate mock, core and stub, so load from elsewhere hits all three alike."""
+def measure(scenario: Scenario, calls: int, rounds: int, warmup: int, timer: Timer) -> dict[str, list[float]]:
+    """Time per call of each round, by variant. Rounds alternate mock, core and stub, so load from elsewhere hits
+    all three alike."""
     mock = Mock("stiply", seed=1)
     session = new_session()
     times: dict[str, list[float]] = {"stub": [], "mock": [], "core": []}
@@ -121,7 +131,7 @@ def measure(scenario: Scenario, calls: int, rounds: int, warmup: int, timer: Tim
             times["stub"].append(
                 timer.per_call_us(lambda u=url: session.request(scenario.method, u, json=scenario.body), calls, warmup)
             )
-    return {name: statistics.median(values) for name, values in times.items()}
+    return times
 
 
 def profile(scenario: Scenario, calls: int) -> None:
@@ -141,17 +151,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200, help="untimed calls before each round (default 200)")
     parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu", help="what to time (default cpu)")
     parser.add_argument("--profile", choices=[s.name for s in SCENARIOS], help="print a cProfile of one scenario")
+    parser.add_argument(
+        "--no-collect", action="store_true", help="no gc.collect() before each timed window (as before 2026-11-23)"
+    )
     args = parser.parse_args(argv)
     if args.profile:
         profile(next(s for s in SCENARIOS if s.name == args.profile), args.calls)
         return 0
     print(f"in-process: median of {args.rounds} rounds x {args.calls} calls, {args.clock} microseconds per call")
-    print(f"{'scenario':<24} {'stub':>8} {'mock':>8} {'core':>8} {'mock/stub':>10}")
-    timer = Timer(args.clock)
+    print(f"{'scenario':<24} {'stub':>8} {'mock':>8} {'core':>8} {'mock/stub':>10} {'per round':>12}")
+    timer = Timer(args.clock, collect=not args.no_collect)
     for scenario in SCENARIOS:
-        t = measure(scenario, args.calls, args.rounds, args.warmup, timer)
+        times = measure(scenario, args.calls, args.rounds, args.warmup, timer)
+        t = {name: statistics.median(values) for name, values in times.items()}
+        rounds = [mock / stub for mock, stub in zip(times["mock"], times["stub"], strict=True)]
+        spread = f"{min(rounds):.2f}-{max(rounds):.2f}"  # the mock against the stub of the same round
         label = f"{scenario.name} ({scenario.method} {scenario.status})"
-        print(f"{label:<24} {t['stub']:>8.1f} {t['mock']:>8.1f} {t['core']:>8.1f} {t['mock'] / t['stub']:>9.2f}x")
+        print(
+            f"{label:<24} {t['stub']:>8.1f} {t['mock']:>8.1f} {t['core']:>8.1f} {t['mock'] / t['stub']:>9.2f}x"
+            f" {spread:>12}"
+        )
     busy = timer.share < 0.9 and args.clock == "wall"
     note = " (other work shared the machine: wall times are inflated; use --clock cpu)" if busy else ""
     print(f"this process got {timer.share:.0%} of a core while timed{note}")

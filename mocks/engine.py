@@ -17,7 +17,7 @@ from esign_contracts.mocks.outcome import Expected, Reason
 from esign_contracts.mocks.provider import Call, Provider, Reply
 from esign_contracts.mocks.routing import NoRoute, Route, Router
 from esign_contracts.mocks.validation import Parsed, Problem, validate
-from esign_contracts.specs import Contract, Precondition, load_contract
+from esign_contracts.specs import Contract, Operation, Precondition, load_contract
 from esign_contracts.specs.contract import status_text
 
 RULE_HEADER = "X-Esign-Contracts-Rule"
@@ -82,6 +82,7 @@ class Engine:
         self.lock = threading.RLock()
         self.courier = Courier(self.journal, provider.name)
         self.faults = Faults(self.contract)
+        self._words: dict[tuple[str, int], str] = {}  # (operationId, status) -> its description in the spec
 
     @property
     def name(self) -> str:
@@ -149,12 +150,20 @@ class Engine:
             raise Dropped(message)
         assert fault.status is not None
         assert isinstance(route, Route)
-        words = status_text(route.operation, self.contract, fault.status) or message
+        words = self._status_text(route.operation, fault.status) or message
         answered, body, own = self.provider.error_response(fault.status, words, None, None)
         if fault.status in TRANSPORT_STATUSES:  # a rate limit is an HTTP answer, even where refusals are in a 200
             answered = fault.status
         extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
         return Response(answered, body, {**own, RULE_HEADER: "injected fault", **extra})
+
+    def _status_text(self, operation: Operation, status: int) -> str:
+        """The docs' words for `status` of `operation`, looked up in the spec once."""
+        key = (operation.id, status)
+        words = self._words.get(key)
+        if words is None:
+            words = self._words[key] = status_text(operation, self.contract, status)
+        return words
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
         return Violation(
@@ -235,9 +244,7 @@ class Engine:
             first = evaluation.problems[0]
             self._record(evaluation, first.status, "violation", first.rule, str(first), found)
             # (a refusal inside a 200, SIGNiX's, has no error description of its own)
-            words = (status_text(operation, self.contract, first.status) if first.status >= 400 else "") or (
-                "Wrong parameter"
-            )
+            words = (self._status_text(operation, first.status) if first.status >= 400 else "") or "Wrong parameter"
             return self._error(
                 evaluation, first.status, f"{words}: {first}", first.rule, code=operation.validation_code
             )

@@ -17,6 +17,12 @@ SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization",
 SECRET_ELEMENTS = re.compile(r"(<(?:\w+:)?pswd\b[^>]*>)(.*?)(</(?:\w+:)?pswd\s*>|$)", re.IGNORECASE | re.DOTALL)
 
 
+def _redact_element(found: re.Match[str]) -> str:
+    # a function, not the template r"\1[redacted]\3", which re prepares in Python (re._subx) on every call; most
+    # bodies hold no password to replace
+    return f"{found[1]}[redacted]{found[3]}"
+
+
 def json_bytes(payload: Any) -> bytes:
     """Compact JSON. orjson is several times quicker than the standard library on an answer of a few hundred bytes,
     which is a good share of a served request; what it cannot encode (an integer over 64 bits) goes to `json`."""
@@ -27,6 +33,8 @@ def json_bytes(payload: Any) -> bytes:
 
 
 def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
+    if isinstance(items, CaseInsensitiveDict):  # a requests PreparedRequest's: one key per name already, copy it
+        return items.copy()
     return CaseInsensitiveDict(dict(items.items() if isinstance(items, Mapping) else items or []))
 
 
@@ -53,7 +61,7 @@ class Request:
         return cls(
             method=method.upper(),
             path=parts.path or "/",
-            query=parse_qs(parts.query, keep_blank_values=True),
+            query=parse_qs(parts.query, keep_blank_values=True) if parts.query else {},
             headers=_headers(headers),
             body=raw,
         )
@@ -74,14 +82,15 @@ class Request:
         """One line for a report: method, path and the start of the body, no credentials."""
         if not self.body:
             return f"{self.method} {self.path}"
-        if "json" not in self.media_type and self.media_type != "application/x-www-form-urlencoded":
-            return f"{self.method} {self.path} body=<{self.media_type or 'no content type'}, {len(self.body)} bytes>"
+        media_type = self.media_type
+        if "json" not in media_type and media_type != "application/x-www-form-urlencoded":
+            return f"{self.method} {self.path} body=<{media_type or 'no content type'}, {len(self.body)} bytes>"
         # a few times the limit is enough to show it (a form-encoded byte takes up to 9 characters): a 50 MB body
         # is not decoded whole for one line of a report
         text = self.body[: limit * 10].decode("utf-8", "replace")
-        if self.media_type == "application/x-www-form-urlencoded":
+        if media_type == "application/x-www-form-urlencoded":
             text = unquote_plus(text)  # readable: a SIGNiX envelope shows as XML
-        text = SECRET_ELEMENTS.sub(r"\1[redacted]\3", text)
+        text = SECRET_ELEMENTS.sub(_redact_element, text)
         more = len(text) > limit or len(self.body) > limit * 10
         return f"{self.method} {self.path} body={text[:limit]}{'…' if more else ''}"
 

@@ -44,7 +44,7 @@ class InProcess:
         pattern = re.compile(rf"https?://{re.escape(host)}(?:[/?#].*)?$")
 
         def callback(prepared: Any) -> tuple[int, dict[str, str], bytes]:
-            request = Request.from_url(prepared.method, prepared.url, prepared.headers.items(), _body(prepared))
+            request = Request.from_url(prepared.method, prepared.url, prepared.headers, _body(prepared))
             try:
                 answer = mock.handle(request)
             except Dropped as exc:  # what a client sees when the server closes the connection

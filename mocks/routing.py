@@ -20,6 +20,13 @@ class _Template:
     literals: tuple[tuple[int, str], ...]
     params: tuple[tuple[int, str], ...]
 
+    def matches(self, segments: list[str]) -> bool:
+        """Whether `segments` (as many as the template has) hold its literal segments."""
+        for i, literal in self.literals:  # a loop, not all(...) over a generator: this runs on every request
+            if segments[i] != literal:
+                return False
+        return True
+
 
 @dataclass(frozen=True)
 class NoRoute:
@@ -71,10 +78,12 @@ class Router:
         segments = self.relative(path)
         if segments is None:
             return NoRoute(404, (), self.nearest([]))
-        candidates = [t for t in self._by_length.get(len(segments), ()) if all(segments[i] == s for i, s in t.literals)]
-        for template in candidates:  # most literal first
-            if template.operation.method == method:
-                return Route(template.operation, {name: segments[i] for i, name in template.params})
+        candidates = []
+        for template in self._by_length.get(len(segments), ()):  # most literal first
+            if template.matches(segments):
+                if template.operation.method == method:
+                    return Route(template.operation, {name: segments[i] for i, name in template.params})
+                candidates.append(template)
         if candidates:
             best = len(candidates[0].literals)
             tied = [t.operation for t in candidates if len(t.literals) == best]

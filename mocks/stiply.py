@@ -39,7 +39,15 @@ SEED_SIGNATURE_FIELDS = ({"name": "signature1"},)
 
 @functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
 def stamp(moment: dt.datetime | None) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S%z") if moment else NEVER
+    if not moment:
+        return NEVER
+    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
+        # What strftime gives for the model's own clock, at a third of its cost (it builds a time tuple and a
+        # format for %z); every new signer or sign request has a moment of its own. %-format: twice as quick as
+        # an f-string with format specs.
+        parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+        return "%d-%02d-%02dT%02d:%02d:%02d+0000" % parts  # noqa: UP031
+    return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def term_end(start: dt.datetime, code: str) -> dt.datetime:

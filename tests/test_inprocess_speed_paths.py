@@ -1,0 +1,203 @@
+"""The quick paths of a request through the mock answer exactly as the plain ones they stand in for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from requests.structures import CaseInsensitiveDict
+
+from esign_contracts.mocks import InProcess, Mock, Request
+from esign_contracts.mocks.http import SECRET_ELEMENTS
+from esign_contracts.mocks.stiply import stamp
+from esign_contracts.mocks.validation import _decode_json, _Refused
+from esign_contracts.specs import load_contract
+
+STIPLY = "https://api.stiply.nl/v1"
+OPERATION = load_contract("stiply").operation("createSigner")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same types all the way down (1 and 1.0 differ; NaN equals NaN)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return bool(a == b)
+
+
+def _decoded(body: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", _decode_json(OPERATION, Request("POST", "/", body=body), "/pointer")
+    except _Refused as refused:
+        return "refused", refused.problem
+
+
+def _plain(body: bytes) -> tuple[str, Any]:
+    try:
+        return "ok", json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return "refused", None
+
+
+EDGE_BODIES = [
+    b'{"a":1,"a":2}',
+    b"18446744073709551615",
+    b"18446744073709551616",
+    b"-9223372036854775808",
+    b"-9223372036854775809",
+    b"[123456789012345678901234567890]",
+    b"NaN",
+    b"[Infinity, -Infinity]",
+    b"1e400",
+    b"-0",
+    b"-0.0",
+    b"0.30000000000000000000001",
+    b"4.9e-324",
+    b"2.4e-324",
+    b'"\\ud800"',
+    b'"\xed\xa0\x80"',
+    b"\xef\xbb\xbf{}",
+    '{"a": "é"}'.encode("utf-16"),
+    b"\xff",
+    b"[1,]",
+    b"01",
+    b'"\x01"',
+    b"[" * 3000 + b"]" * 3000,
+    b" \n\t\r[1] ",
+    b"\x0c{}",
+]
+
+
+@pytest.mark.parametrize("body", EDGE_BODIES)
+def test_json_bodies_decode_as_json_reads_them(body: bytes) -> None:
+    got, plain = _decoded(body), _plain(body)
+    assert got[0] == plain[0]
+    if got[0] == "ok":
+        assert _same(got[1], plain[1])
+
+
+def test_a_refused_json_body_is_explained_by_json() -> None:
+    refused = _decoded(b'{"a": }')[1]
+    with pytest.raises(json.JSONDecodeError) as plain:
+        json.loads(b'{"a": }')
+    assert refused.detail == f"is not valid JSON ({plain.value})"
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_VALUES, st.sampled_from([{}, {"separators": (",", ":")}, {"indent": 1}, {"ensure_ascii": False}]))
+def test_any_json_document_decodes_as_json_reads_it(value: Any, style: dict[str, Any]) -> None:
+    body = json.dumps(value, **style).encode("utf-8")
+    got = _decoded(body)
+    assert got[0] == "ok"
+    assert _same(got[1], json.loads(body))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40) | st.text(alphabet='{}[]",:0123456789.eE+-truefalsnNIfiy \\u', max_size=40))
+def test_any_bytes_decode_or_fail_as_json_reads_them(raw: bytes | str) -> None:
+    body = raw.encode("utf-8") if isinstance(raw, str) else raw
+    got, plain = _decoded(body), _plain(body)
+    assert got[0] == plain[0]
+    if got[0] == "ok":
+        assert _same(got[1], plain[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=dt.datetime(1, 1, 1), timezones=st.just(dt.UTC)))
+def test_stamps_are_what_strftime_writes(moment: dt.datetime) -> None:
+    assert stamp.__wrapped__(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 2, 29, 23, 59, 59, 999999),  # no time zone
+        dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        dt.datetime(999, 1, 1, tzinfo=dt.UTC),  # strftime does not pad a year before 1000
+    ],
+)
+def test_other_moments_are_still_written_by_strftime(moment: dt.datetime) -> None:
+    assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<pswd>x</pswd>", "<a:PSWD attr='1'>secret</a:pswd >rest<pswd>y", "<pswd>cut off", "<pswdx>no</pswdx>", "none"],
+)
+def test_passwords_are_redacted_as_the_template_would(text: str) -> None:
+    request = Request("POST", "/x", headers=CaseInsensitiveDict({"Content-Type": "application/json"}))
+    request.body = text.encode()
+    redacted = SECRET_ELEMENTS.sub(r"\1[redacted]\3", text)
+    assert request.describe() == f"POST /x body={redacted}"
+
+
+def test_a_prepared_requests_headers_are_copied_not_shared() -> None:
+    headers = CaseInsensitiveDict({"Content-Type": "application/json", "X-One": "1"})
+    request = Request.from_url("post", f"{STIPLY}/x?a=1&b=", headers, b"{}")
+    assert request == Request.from_url("post", f"{STIPLY}/x?a=1&b=", list(headers.items()), b"{}")
+    assert request.headers is not headers and dict(request.headers) == dict(headers)
+    assert request.query == {"a": ["1"], "b": [""]}
+    assert Request.from_url("GET", f"{STIPLY}/x").query == {}
+
+
+def test_in_process_answers_are_unchanged() -> None:
+    mock = Mock("stiply", seed=1)
+    session = requests.Session()
+    session.auth = ("stiply-user", "stiply-password")
+    with InProcess([mock]):
+        created = session.post(
+            f"{STIPLY}/sign_requests", files={"file": ("d.pdf", b"%PDF-1.4", "application/pdf")}, data={"term": "2w"}
+        )
+        key = created.json()["data"]["sign_request"]["key"]
+        signer = {"signer_email": "a@example.com", "signer_signature_fields": [{"name": "s1"}]}
+        added = session.post(f"{STIPLY}/sign_requests/{key}/signers", json=signer)
+        refused = session.post(f"{STIPLY}/sign_requests/{key}/signers", json={"signer_email": "not-an-email"})
+    assert added.status_code == 200 and added.headers["Content-Type"] == "application/json"
+    assert added.json()["data"]["fields"][0]["created_at"].endswith("+0000")
+    assert refused.status_code == 400 and refused.headers["X-Esign-Contracts-Rule"] == "request schema"
+    assert [(e.operation, e.status, e.outcome) for e in mock.journal] == [
+        ("createSignRequest", 200, "ok"),
+        ("createSigner", 200, "ok"),
+        ("createSigner", 400, "violation"),
+    ]
+
+
+@pytest.mark.parametrize("depth", [255, 256, 900, 950, 980, 990, 1000, 1024, 1025, 1100])
+@pytest.mark.parametrize("shape", ["[{}]", '{{"signer_email":{}}}'])
+def test_a_deeply_nested_body_is_judged_as_json_judges_it_never_crashes_the_mock(depth: int, shape: str) -> None:
+    """orjson reads up to 1,024 levels and json fewer: a body json refuses must not get past the reading."""
+    body = b"1"
+    for _ in range(depth):
+        body = shape.format(body.decode()).encode()
+    mock = Mock("stiply")
+    with InProcess([mock]):
+        answer = requests.post(
+            f"{STIPLY}/sign_requests/unknown/signers",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            auth=("stiply-user", "stiply-password"),
+            timeout=10,
+        )
+    assert answer.status_code in (400, 404), answer.text[:200]
