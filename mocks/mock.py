@@ -76,6 +76,7 @@ class Mock:
     ) -> None:
         # A model instance is accepted too (a subclass that changes a rule, in tests of the oracle).
         model = provider if isinstance(provider, Provider) else provider_class(provider)(clock=clock)
+        model.seed_random(seed)
         self.engine = Engine(model, credentials=credentials, ids=RandomIds(seed))
         if not send_callbacks:  # journaled as "not sent": a check run generates the URLs, nothing may leave
             self.engine.courier = Courier(self.engine.journal, self.name, send=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -133,9 +134,6 @@ def creates(identifier: str) -> Callable[[F], F]:
     return mark
 
 
-_SEED_IDS = RandomIds()  # seeds are not part of a seeded run's traffic: ids from their own source
-
-
 class UnknownProvider(LookupError):
     pass
 
@@ -185,7 +183,15 @@ class Provider:
         # Issued tokens are credentials, not resources: they survive reset(), as a client caches its token.
         self.tokens: dict[str, Token] = {}
         self.outbox: list[Callback] = []
+        self.seed_random(None)
         self.reset()
+
+    def seed_random(self, seed: int | None) -> None:
+        """Where seeds (control actions that make a resource) draw their ids from: a source of their own, so a
+        seed never moves the ids of the API's own answers, and seeded with the Mock's seed, so a test that seeds
+        the same things gets the same ids on every run."""
+        self.seed_randomness = random.Random(None if seed is None else f"seeds of {seed}")
+        self._seed_ids = RandomIds(self.seed_randomness.getrandbits(64) if seed is not None else None)
 
     def now(self) -> dt.datetime:
         return self._clock()
@@ -216,7 +222,7 @@ class Provider:
         """The id a seed gives what it makes: the one the user named (one that routes and is not taken), or a new
         one shaped like the API's own (from `operation_id`'s `x-identifiers` resource)."""
         if given == "":
-            return _SEED_IDS(load_contract(self.spec).operation(operation_id), resource)
+            return self._seed_ids(load_contract(self.spec).operation(operation_id), resource)
         if not isinstance(given, str) or "/" in given or not given.strip():
             raise ControlError(f"{argument} must be a non-empty string without '/', got {given!r}")
         if given in existing:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,7 +164,7 @@ class Signix(Provider, name="signix", spec="signix"):
         parties: list[dict[str, str]] | None = None,
     ) -> dict[str, Any]:
         """Seed a transaction in progress (SubmitDocument is outside these docs); returns its ids and parties."""
-        transaction_id = transaction_id or str(uuid.uuid4())
+        transaction_id = transaction_id or str(uuid.UUID(int=self.seed_randomness.getrandbits(128), version=4))
         if len(transaction_id) != 36:
             raise ControlError(f"a TransactionID has exactly 36 characters, got {len(transaction_id)}")
         if transaction_id in self.transactions:
@@ -178,8 +177,9 @@ class Signix(Provider, name="signix", spec="signix"):
             found = {p["ref_id"]: Party(p["ref_id"], p.get("email", ""), p.get("phone", "")) for p in given}
         except (KeyError, TypeError) as exc:
             raise ControlError("each party needs a ref_id (and may have an email and a phone)") from exc
+        made = self.seed_randomness.randbytes
         transaction = Transaction(
-            transaction_id, document_set_id or f"-{secrets.token_hex(4)}:{secrets.token_hex(5)}:-7f5f", parties=found
+            transaction_id, document_set_id or f"-{made(4).hex()}:{made(5).hex()}:-7f5f", parties=found
         )
         self.transactions[transaction_id] = transaction
         return transaction.render()

@@ -493,3 +493,38 @@ def test_reset_over_http_forgets_seeded_resources(served) -> None:
     assert process in made["trustedx"].model.processes  # one provider's reset leaves the others
     assert control(running, "reset").status_code == 200
     assert not made["trustedx"].model.processes
+
+
+# Seeded mocks make seeds with the same ids on every run; the API's own ids do not move because of them.
+
+
+def _seeded_ids(seed: int | None) -> list[str]:
+    stiply, signix = Mock("stiply", seed=seed), Mock("signix", seed=seed)
+    made = [
+        stiply.control.add_sign_request(signers=["a@example.com"])["sign_request_key"],
+        stiply.control.add_sign_request(signers=["b@example.com"])["sign_request_key"],
+    ]
+    transaction = signix.control.add_transaction()
+    return [*made, transaction["transaction_id"], transaction["document_set_id"]]
+
+
+def test_a_seeded_mock_gives_its_seeds_the_same_ids_on_every_run() -> None:
+    first, again, other = _seeded_ids(7), _seeded_ids(7), _seeded_ids(8)
+    assert first == again
+    assert all(a != b for a, b in zip(first, other, strict=True))
+    assert len(set(first)) == len(first)
+    assert _seeded_ids(None) != _seeded_ids(None)  # unseeded: fresh ids
+
+
+def test_seeding_does_not_move_the_ids_the_api_itself_gives() -> None:
+    def created_key(seed_first: bool) -> str:
+        mock = Mock("stiply", seed=5)
+        if seed_first:
+            mock.control.add_sign_request(signers=["a@example.com"])
+        with InProcess([mock]), requests.Session() as session:
+            session.auth = ("stiply-user", "stiply-password")
+            files = {"file": ("doc.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+            answer = session.post("https://api.stiply.nl/v1/sign_requests", files=files, data={"term": "2w"})
+        return answer.json()["data"]["sign_request"]["key"]
+
+    assert created_key(seed_first=True) == created_key(seed_first=False)
