@@ -91,7 +91,7 @@ class Timer:
         for _ in range(warmup):
             run()
         # Each window starts with nothing owed to the collector. Otherwise a full collection that the garbage of
-        # an earlier window (another variant's) made due lands in this one: 20 to 40 ms on this heap, 3 to 8 % of
+        # an earlier window (another variant's) made due lands in this one: 20 to 40 ms on this heap, 2 to 8 % of
         # a round, in whichever window it happens to fall.
         if self.collect:
             gc.collect()

@@ -235,9 +235,10 @@ def credential_path_values(contract: Contract, credentials: dict[str, Any]) -> d
 
 
 def path_value_problems(contract: Contract, credentials: dict[str, Any]) -> dict[str, str]:
-    """{field: what is wrong} for each credential field that is also a path parameter (Ignisign's appEnv) and
-    that the parameter's schema refuses: every URL made from it would be refused, so the mistake is the
-    configuration's, not the API's. Each field is judged by the first operation that declares it."""
+    """{field: what is wrong, never the value} for each credential field that is also a path parameter
+    (Ignisign's appEnv) and that the parameter's schema refuses: every URL made from it would be refused, so
+    the mistake is the configuration's, not the API's. Each field is judged by the first operation that
+    declares it."""
     values = credential_path_values(contract, credentials)
     problems: dict[str, str] = {}
     for operation in contract.operations:
@@ -246,8 +247,14 @@ def path_value_problems(contract: Contract, credentials: dict[str, Any]) -> dict
             if parameter.get("in") != "path" or name not in values or name in problems or "schema" not in parameter:
                 continue
             error = best_match(contract.validator_for(parameter["schema"]).iter_errors(values.pop(name)))
-            if error is not None:
-                problems[name] = f"{error.message} ({operation.pointer}/parameters, path {name})"
+            if error is None:
+                continue
+            # Never jsonschema's message: it repeats the value, which may be a secret in the wrong variable.
+            if error.validator == "enum":
+                wrong = f"not one the spec allows ({', '.join(map(str, error.validator_value))})"
+            else:
+                wrong = f"breaks the parameter's schema ({error.validator})"
+            problems[name] = f"{wrong}; spec: {operation.pointer}/parameters, path {name}"
     return problems
 
 
@@ -266,7 +273,7 @@ def _refuse_bad_path_values(contract: Contract, credentials: dict[str, Any], fla
             return f"{CREDENTIAL_FLAG} {contract.name}.{scheme}"
         return variables(declared[scheme]).get(field, scheme)
 
-    text = "; ".join(f"{field} from {source(field)}: {problem}" for field, problem in problems.items())
+    text = "; ".join(f"{field} from {source(field)} is {problem}" for field, problem in problems.items())
     raise UsageError(f"{contract.name} credentials: {text}")
 
 

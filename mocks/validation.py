@@ -194,7 +194,7 @@ def _decode_json(operation: Operation, request: Request, pointer: str) -> Any:
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:
-            pass  # json decides, and explains: it also reads NaN, a BOM, UTF-16 and lone surrogates
+            pass  # json decides, and explains: it also reads NaN, out-of-range floats, a BOM, UTF-16, lone surrogates
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
