@@ -37,10 +37,13 @@ SEED_DOCUMENT = b"%PDF-1.4\n% esign-contracts mock: the document of a seeded sig
 SEED_SIGNATURE_FIELDS = ({"name": "signature1"},)
 
 
-@functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
 def stamp(moment: dt.datetime | None) -> str:
-    if not moment:
-        return NEVER
+    # the offset is part of the key: equal moments in two time zones are written differently
+    return _stamp(moment, moment.utcoffset()) if moment else NEVER
+
+
+@functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
+def _stamp(moment: dt.datetime, offset: dt.timedelta | None) -> str:
     if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
         # What strftime gives for the model's own clock, at a third of its cost (it builds a time tuple and a
         # format for %z); every new signer or sign request has a moment of its own. %-format: twice as quick as

@@ -127,7 +127,7 @@ def test_any_bytes_decode_or_fail_as_json_reads_them(raw: bytes | str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.datetimes(min_value=dt.datetime(1, 1, 1), timezones=st.just(dt.UTC)))
 def test_stamps_are_what_strftime_writes(moment: dt.datetime) -> None:
-    assert stamp.__wrapped__(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+    assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 @pytest.mark.parametrize(
@@ -201,3 +201,11 @@ def test_a_deeply_nested_body_is_judged_as_json_judges_it_never_crashes_the_mock
             timeout=10,
         )
     assert answer.status_code in (400, 404), answer.text[:200]
+
+
+def test_the_same_moment_in_two_time_zones_is_stamped_in_each_zone() -> None:
+    utc = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    plus_one = utc.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert utc == plus_one  # equal, and so one key to a cache that looks at the moment alone
+    assert stamp(utc) == "2026-11-23T12:00:00+0000"
+    assert stamp(plus_one) == "2026-11-23T13:00:00+0100"
