@@ -6,13 +6,14 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from esign_contracts.contracts.credentials import UsageError, credential_path_values, describe, from_environment
+from esign_contracts.contracts.credentials import UsageError, credential_path_values, from_environment
 from esign_contracts.contracts.credentials import secrets as secret_strings
+from esign_contracts.contracts.credentials import sources as credential_sources
 from esign_contracts.contracts.gate import LIVE_LIMITS, Gate, Limits, StopRequested, clear_stop
 from esign_contracts.contracts.generate import UNKNOWN_ID, path_resource
 from esign_contracts.contracts.oracle import Oracle
@@ -57,7 +58,7 @@ def limits_for(base_url: str | None, live: bool, max_requests: int | None, rate:
     )
 
 
-def plan(provider: str, base_url: str, budget: Budget, limits: Limits, live: bool) -> str:
+def plan(provider: str, base_url: str, budget: Budget, limits: Limits, live: bool, flagged: Iterable[str] = ()) -> str:
     """What a run against `base_url` will do, printed before a live run and alone with --dry-run."""
     contract = load_contract(provider)
     model = provider_class(provider)
@@ -90,7 +91,7 @@ def plan(provider: str, base_url: str, budget: Budget, limits: Limits, live: boo
         lines.append(f"  changes: the resources named in {given['variable']} ({given['description']})")
     if model.controls and set(model.controls) - {"reset"}:
         lines.append("  skips: states only the provider's UI or time can make (the mock's control actions)")
-    lines.append(f"  credentials from: {describe(contract)} (never printed)")
+    lines.append(f"  credentials from: {credential_sources(contract, flagged)} (never printed)")
     return "\n".join(lines)
 
 
@@ -109,11 +110,14 @@ def check(
     mock: Mock | None = None,
     live: bool = False,
     limits: Limits | None = None,
+    flagged: dict[str, Any] | None = None,
 ) -> Report:
     """Check a server (or, with no URL, the built-in mock or the given `mock`) against the provider's contract.
 
-    A server not on this machine needs `live`. Whatever happens (a finding, an error, Ctrl-C, the budget), what
-    the run created is deleted before this returns or raises; Ctrl-C returns the report with `stopped` set.
+    A server not on this machine needs `live`. `flagged` ({scheme: credentials}, from `--credential`) comes
+    before the environment's credentials for `base_url`. Whatever happens (a finding, an error, Ctrl-C, the
+    budget), what the run created is deleted before this returns or raises; Ctrl-C returns the report with
+    `stopped` set.
     """
     try:
         provider_class(provider)
@@ -131,7 +135,7 @@ def check(
                 f"{urlsplit(base_url).netloc} is not this machine: checking it sends real requests that create and "
                 "delete resources there. Pass --live to go ahead (--dry-run shows the plan first)"
             )
-        credentials = from_environment(contract, env)
+        credentials = from_environment(contract, env, flagged)
         target = HttpTarget(base_url, contract.base_path, Gate(urlsplit(base_url).netloc, limits or Limits()))
         schema_url, app = base_url.rstrip("/"), None
     else:
@@ -148,7 +152,7 @@ def check(
     report.controls = control_steps(provider_class(provider), contract.operations)
     oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
     if target.remote:
-        _preflight(oracle)
+        _preflight(oracle, credential_sources(contract, flagged or {}))
         _adopt_given(oracle, env, report)
     else:
         oracle.fetch_tokens()
@@ -250,9 +254,9 @@ def _adopt_given(oracle: Oracle, env: dict[str, str] | None, report: Report) -> 
         raise UsageError(f"{variable}: {exc}") from exc
 
 
-def _preflight(oracle: Oracle) -> None:
-    """Harmless documented requests first, so that a wrong URL or wrong credentials is a usage error."""
-    names = describe(oracle.contract)
+def _preflight(oracle: Oracle, names: str) -> None:
+    """Harmless documented requests first, so that a wrong URL or wrong credentials is a usage error; `names`
+    says where the credentials came from."""
     try:
         oracle.fetch_tokens()
     except TargetError as exc:

@@ -1,4 +1,4 @@
-"""The `esign-contracts` command: `check [PROVIDER...] [--base-url URL]` and
+"""The `esign-contracts` command: `check [PROVIDER...] [--base-url URL] [--credential ...]` and
 `serve [PROVIDER...] [--port N] [--credential PROVIDER.SCHEME=VALUE ...]`."""
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the providers to check (default: every one): {', '.join(sorted(PROVIDER_MODULES))}",
     )
     check.add_argument(
-        "--base-url", help="one provider's server, e.g. http://127.0.0.1:8000/v1 (credentials from the environment)"
+        "--base-url",
+        help="one provider's server, e.g. http://127.0.0.1:8000/v1 (credentials from the environment or --credential)",
     )
     check.add_argument("--seed", type=int, default=0, help="seed for the generated data (default 0)")
     check.add_argument("--junit-xml", type=Path, help="write a JUnit XML report to this path")
@@ -58,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--examples", type=int, default=None, help="Schemathesis examples per operation and mode")
     check.add_argument("--sequences", type=int, default=None, help="state machine sequences to run")
+    check.add_argument(
+        "--credential",
+        action="append",
+        default=[],
+        metavar="PROVIDER.SCHEME=VALUE",
+        help="with --base-url: credentials for the server, before the environment's; repeatable, in serve's form "
+        "(for a real secret prefer the environment: a flag shows in `ps` and in shell history)",
+    )
     serve = commands.add_parser(
         "serve", help="serve mocks over HTTP on one port until Ctrl-C (default: every provider)"
     )
@@ -134,9 +143,24 @@ def _check(args: argparse.Namespace) -> int:
     if args.dry_run and not args.base_url:
         print("esign-contracts: --dry-run plans a run against a server: give --base-url", file=sys.stderr)
         return EXIT_USAGE
+    if args.credential and not args.base_url:
+        print(
+            "esign-contracts: --credential gives check the credentials of --base-url's server; the built-in mock "
+            "needs none",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from esign_contracts.contracts.credentials import UsageError, from_flags
+
+    try:
+        flagged = from_flags(args.credential, providers, ("checking", "checked")) if args.credential else {}
+        args.flagged = flagged.get(providers[0], {})
+    except UsageError as exc:
+        print(f"esign-contracts: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     limits = limits_for(args.base_url, args.live, args.max_requests, args.rate)
     if args.base_url and (args.live or args.dry_run):
-        print(plan(providers[0], args.base_url, budget, limits, args.live), flush=True)
+        print(plan(providers[0], args.base_url, budget, limits, args.live, args.flagged), flush=True)
         if args.dry_run:
             return EXIT_OK
     restore = _interrupt_on_sigterm()
@@ -164,6 +188,7 @@ def _run_checks(args: argparse.Namespace, providers: list[str], budget: Any, lim
                     progress=progress,
                     live=args.live,
                     limits=limits,
+                    flagged=args.flagged,
                 )
             )
         except UsageError as exc:

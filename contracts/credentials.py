@@ -71,10 +71,14 @@ def present_in_environment(contract: Contract, env: dict[str, str] | None = None
     return {name: value for name, scheme in declared.items() if (value := _value(scheme, env)) is not None}
 
 
-def from_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Every scheme's credentials that the environment holds; a UsageError naming what to set when one is missing."""
+def from_environment(
+    contract: Contract, env: dict[str, str] | None = None, flagged: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every scheme's credentials: a `--credential` flag's (`flagged`), else the environment's; a UsageError
+    naming what to set when one is missing."""
     schemes = contract.security_schemes()
-    found = present_in_environment(contract, env)
+    flagged = flagged or {}
+    found = {**present_in_environment(contract, env), **flagged}
     body = contract.document.get("x-credentials")
     if body and body["element"] not in found:  # credentials inside the body (SIGNiX's CustInfo): all are needed
         wanted = " and ".join(variables(body).values())
@@ -88,9 +92,10 @@ def from_environment(contract: Contract, env: dict[str, str] | None = None) -> d
         missing.append(" or ".join(o for o in options if o) or f"(no variables declared for {name})")
     if missing:
         raise UsageError(
-            f"checking a {contract.name} server needs credentials: set {'; '.join(missing)} in the environment"
+            f"checking a {contract.name} server needs credentials: set {'; '.join(missing)} in the environment "
+            f"(or pass {CREDENTIAL_FLAG} {flag_forms(contract)})"
         )
-    _refuse_bad_path_values(contract, found)
+    _refuse_bad_path_values(contract, found, flagged)
     return found
 
 
@@ -162,7 +167,9 @@ def _parse_value(scheme: dict[str, Any], text: str) -> tuple[Any, str]:
     return (values[0] if len(values) == 1 else tuple(values)), ""
 
 
-def from_flags(flags: Iterable[str], served: Iterable[str]) -> dict[str, dict[str, Any]]:
+def from_flags(
+    flags: Iterable[str], served: Iterable[str], doing: tuple[str, str] = ("serving", "served")
+) -> dict[str, dict[str, Any]]:
     """{provider: {scheme: credentials}} from `--credential PROVIDER.SCHEME=VALUE` flags, for the mocks `served`.
 
     Names are matched case-insensitively. A UsageError names the flag (never its value: it may be a secret),
@@ -185,7 +192,9 @@ def from_flags(flags: Iterable[str], served: Iterable[str]) -> dict[str, dict[st
             known_names = ", ".join(sorted(PROVIDER_MODULES))
             raise UsageError(f"{CREDENTIAL_FLAG} {shown}: unknown provider; known providers: {known_names}")
         if provider not in served:
-            raise UsageError(f"{CREDENTIAL_FLAG} {shown}: {provider} is not served (serving {', '.join(served)})")
+            raise UsageError(
+                f"{CREDENTIAL_FLAG} {shown}: {provider} is not {doing[1]} ({doing[0]} {', '.join(served)})"
+            )
         contract = load_contract(provider)
         declared = contract.credential_declarations()
         name = wanted if wanted in declared else next((n for n in declared if n.lower() == wanted.lower()), None)
@@ -277,11 +286,14 @@ def _refuse_bad_path_values(contract: Contract, credentials: dict[str, Any], fla
     raise UsageError(f"{contract.name} credentials: {text}")
 
 
-def describe(contract: Contract) -> str:
-    """The variables a provider reads, for messages."""
-    declared = contract.credential_declarations().values()
-    names = [v for scheme in declared for v in variables(scheme).values()]
-    return ", ".join(dict.fromkeys(names)) or "no variables"
+def sources(contract: Contract, flagged: Iterable[str] = ()) -> str:
+    """Where a check's credentials come from, for messages: each flagged scheme's flag, then the variables of
+    the other schemes."""
+    flagged = list(flagged)
+    declared = contract.credential_declarations()
+    flags = [f"{CREDENTIAL_FLAG} {contract.name}.{name}" for name in flagged]
+    names = [v for name, scheme in declared.items() if name not in flagged for v in variables(scheme).values()]
+    return ", ".join([*flags, *dict.fromkeys(names)]) or "no variables"
 
 
 def secrets(credentials: dict[str, Any], public: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]

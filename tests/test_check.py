@@ -152,3 +152,68 @@ def test_an_unwritable_report_path_is_a_usage_error_and_a_missing_folder_is_made
     assert f"cannot write {tmp_path / 'a-file' / 'r.xml'}" in capsys.readouterr().err
     assert main(["check", "stiply", "--json", str(tmp_path / "reports" / "r.json"), *SMALL]) == 0
     assert (tmp_path / "reports" / "r.json").is_file()
+
+
+# --credential gives check the server's credentials, before the environment's (serve's form)
+
+
+@pytest.fixture
+def no_stiply_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STIPLY_USERNAME", raising=False)
+    monkeypatch.delenv("STIPLY_PASSWORD", raising=False)
+
+
+@pytest.mark.usefixtures("no_stiply_environment")
+def test_credentials_from_a_flag_check_the_server_and_are_never_printed(served, capsys, tmp_path: Path) -> None:
+    url, mock = served
+    flag = ["--credential", "stiply.basicAuth=ci-user:Sup3r-S3cret-Passw0rd"]
+    junit = tmp_path / "report.xml"
+    assert main(["check", "stiply", "--base-url", url, *flag, "--junit-xml", str(junit), *SMALL]) == 0
+    out = capsys.readouterr()
+    assert "conformant" in out.out
+    for text in (out.out, out.err, junit.read_text()):
+        assert "Sup3r-S3cret-Passw0rd" not in text
+        assert base64.b64encode(b"ci-user:Sup3r-S3cret-Passw0rd").decode() not in text
+    assert mock.model.requests == {}
+
+
+def test_a_flag_beats_the_environment_and_a_refusal_names_the_flag(served, credentials, capsys) -> None:
+    url, _ = served  # the environment holds the right credentials; the flag's are wrong and win
+    assert main(["check", "stiply", "--base-url", url, "--credential", "stiply.basicAuth=ci-user:Wr0ng", *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert "refused the credentials from --credential stiply.basicAuth" in err and "Wr0ng" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["check", "stiply", "--credential", "stiply.basicAuth=a:Secret-Value"], "the built-in mock needs none"),
+        (
+            ["check", "stiply", "--base-url", "http://127.0.0.1:9/v1", "--credential", "stiply.basicAuth=Secret-Value"],
+            "malformed value (no ':' between USER and PASSWORD)",
+        ),
+        (
+            [
+                "check",
+                "stiply",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--credential",
+                "okdokument.apiKey=Secret-Value",
+            ],
+            "okdokument is not checked (checking stiply)",
+        ),
+    ],
+)
+def test_a_misused_credential_flag_is_a_usage_error_without_the_value(argv, said, capsys) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Secret-Value" not in err and "Traceback" not in err
+
+
+@pytest.mark.usefixtures("no_stiply_environment")
+def test_missing_credentials_name_the_variables_and_the_flag(capsys) -> None:
+    assert main(["check", "stiply", "--base-url", "http://127.0.0.1:9/v1", *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert "set STIPLY_USERNAME and STIPLY_PASSWORD in the environment" in err
+    assert "(or pass --credential stiply.basicAuth=USER:PASSWORD)" in err
