@@ -32,6 +32,12 @@ def json_bytes(payload: Any) -> bytes:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
+def query_params(raw: str) -> dict[str, list[str]]:
+    """A query string's parameters, blank values kept (every adapter reads a query this way); most requests have
+    none, and then nothing is parsed."""
+    return parse_qs(raw, keep_blank_values=True) if raw else {}
+
+
 def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
     if isinstance(items, CaseInsensitiveDict):  # a requests PreparedRequest's: one key per name already, copy it
         return items.copy()
@@ -61,7 +67,7 @@ class Request:
         return cls(
             method=method.upper(),
             path=parts.path or "/",
-            query=parse_qs(parts.query, keep_blank_values=True) if parts.query else {},
+            query=query_params(parts.query),
             headers=_headers(headers),
             body=raw,
         )

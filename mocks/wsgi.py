@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
 
 from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks.control import PREFIX, ControlAPI
 from esign_contracts.mocks.faults import Dropped
-from esign_contracts.mocks.http import Request, Response
+from esign_contracts.mocks.http import Request, Response, query_params
 from esign_contracts.mocks.mock import Mock
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -122,18 +121,17 @@ class WSGIApp:
     ) -> Response:
         """The answer to a routed request; `body` is what was read, or the 4xx saying why it could not be read
         (any adapter: the WSGI one below, the RSGI one for granian)."""
-        parsed = parse_qs(query, keep_blank_values=True) if query else {}
         if _is_control(path):
             if isinstance(body, Response):
                 return body
-            return self.control.handle(Request(method, path, parsed, headers, body))
+            return self.control.handle(Request(method, path, query_params(query), headers, body))
         mock = self._mock_for(path)
         if mock is None:  # an adapter that did not ask `unserved` first
             return self.unserved(path) or _json(404, path)
         if isinstance(body, Response):
             # in the provider's own form (SIGNiX answers every refusal as XML)
             return mock.engine.refusal(body.status, str(body.payload()["message"]), method, path)
-        return mock.handle(Request(method, path, parsed, headers, body))
+        return mock.handle(Request(method, path, query_params(query), headers, body))
 
     def _read(self, environ: dict[str, Any], headers: CaseInsensitiveDict) -> bytes | Response:
         limit = self.body_limit
