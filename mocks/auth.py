@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,14 +52,24 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same header on every request
+def _user_password(encoded: str) -> tuple[str, str] | None:
+    """The user and password of Basic credentials (RFC 7617); None when they are not base64 of UTF-8."""
+    try:
+        user, _, password = base64.b64decode(encoded, validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
 def _basic(request: Request, accepted: Any) -> AuthProblem | None:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("basic "):
         return AuthProblem("basic", True, "no 'Authorization: Basic …' header")
-    try:
-        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    given = _user_password(header[6:].strip())
+    if given is None:
         return AuthProblem("basic", True, "the Basic credentials are not base64 of 'user:password'")
+    user, password = given
     want_user, want_password = accepted or ("", "")  # no credentials configured: nothing is accepted
     if accepted and _same(user, want_user) and _same(password, want_password):
         return None

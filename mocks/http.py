@@ -27,7 +27,11 @@ def json_bytes(payload: Any) -> bytes:
     """Compact JSON. orjson is several times quicker than the standard library on an answer of a few hundred bytes,
     which is a good share of a served request; what it cannot encode (an integer over 64 bits) goes to `json`."""
     try:
-        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+        return orjson.dumps(payload)  # without OPT_NON_STR_KEYS, which makes every answer slower to write
+    except TypeError:
+        pass
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)  # a key that is not a string
     except TypeError:
         return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
@@ -38,10 +42,28 @@ def query_params(raw: str) -> dict[str, list[str]]:
     return parse_qs(raw, keep_blank_values=True) if raw else {}
 
 
-def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> CaseInsensitiveDict:
-    if isinstance(items, CaseInsensitiveDict):  # a requests PreparedRequest's: one key per name already, copy it
-        return items.copy()
-    return CaseInsensitiveDict(dict(items.items() if isinstance(items, Mapping) else items or []))
+class Headers(CaseInsensitiveDict):
+    """A request's headers: requests' case-insensitive mapping, with the two things a served request does most made
+    quicker. `get` is one call: Mapping's takes two and raises (and catches) a KeyError for every absent name, such
+    as the Transfer-Encoding asked of every request. `of` builds the store at once, not one `__setitem__` a name."""
+
+    @classmethod
+    def of(cls, items: Iterable[tuple[str, str]]) -> Headers:
+        """From (name, value) pairs; a name given twice, in any case, keeps its last value (as requests' own)."""
+        headers = cls.__new__(cls)
+        headers._store = {name.lower(): (name, value) for name, value in items}
+        return headers
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = self._store.get(key.lower())
+        return default if found is None else found[1]
+
+    def copy(self) -> Headers:
+        return Headers.of(self._store.values())
+
+
+def _headers(items: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> Headers:
+    return Headers.of(items.items() if isinstance(items, Mapping) else items or [])
 
 
 @dataclass
@@ -51,7 +73,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]] = field(default_factory=dict)
-    headers: CaseInsensitiveDict = field(default_factory=CaseInsensitiveDict)
+    headers: CaseInsensitiveDict = field(default_factory=Headers)
     body: bytes = b""
 
     @classmethod

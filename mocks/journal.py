@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,23 @@ class Entry:
     message: str = ""
     violations: tuple[Violation, ...] = field(default=())
 
+    @classmethod
+    def of(cls, values: dict[str, object]) -> Entry:
+        """`Entry(**values)` at a third of the cost, for one entry per request: a frozen dataclass's `__init__` sets
+        every field through `object.__setattr__`. The same names are required and refused; an absent field keeps
+        its default, which the dataclass leaves on the class."""
+        given = values.keys()
+        if not _REQUIRED <= given <= _NAMES:
+            missing, unknown = sorted(_REQUIRED - given), sorted(given - _NAMES)
+            raise TypeError(f"Entry: missing fields {missing}, unknown fields {unknown}")
+        entry = object.__new__(cls)
+        entry.__dict__.update(values)
+        return entry
+
+
+_NAMES = frozenset(f.name for f in fields(Entry))
+_REQUIRED = frozenset(f.name for f in fields(Entry) if f.default is MISSING and f.default_factory is MISSING)
+
 
 class Journal:
     """Thread-safe record of a mock's traffic.
@@ -64,7 +81,8 @@ class Journal:
     def record(self, **fields: object) -> Entry:
         with self._lock:
             self._seq += 1
-            entry = Entry(seq=self._seq, at=time.time(), **fields)  # type: ignore[arg-type]
+            fields["seq"], fields["at"] = self._seq, time.time()
+            entry = Entry.of(fields)
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
             self._entries.append(entry)

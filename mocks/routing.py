@@ -44,7 +44,8 @@ class NoRoute:
 
 
 def _segments(path: str) -> list[str]:
-    return [s for s in path.strip("/").split("/") if s != ""]
+    parts = path.strip("/").split("/")
+    return [s for s in parts if s != ""] if "" in parts else parts  # most paths have no empty segment to drop
 
 
 def _is_param(segment: str) -> bool:

@@ -14,8 +14,10 @@ from typing import Any
 from granian.rsgi import ProtocolClosed
 from requests.structures import CaseInsensitiveDict
 
+from esign_contracts.mocks.control import ControlAPI
 from esign_contracts.mocks.faults import Dropped
-from esign_contracts.mocks.http import Response
+from esign_contracts.mocks.http import Headers, Response
+from esign_contracts.mocks.mock import Mock
 from esign_contracts.mocks.wsgi import WSGIApp, _json, declared_length, received
 
 SWEEP_SECONDS = 0.25  # how late past its deadline a stalled body may get its 408
@@ -56,12 +58,14 @@ class RSGIApp:
         if scope.proto != "http":  # no WebSocket is documented by any provider
             return
         path = scope.path or "/"
-        headers = CaseInsensitiveDict(scope.headers.items())
-        answer = self.app.unserved(path)
-        if answer is None:
+        target = self.app.target(path)
+        if isinstance(target, Response):
+            answer = target
+        else:
+            headers = Headers.of(scope.headers.items())
             body = await self._read(protocol, headers)
             try:
-                answer = await self._answer(scope.method.upper(), path, scope.query_string, headers, body)
+                answer = await self._answer(target, scope.method.upper(), path, scope.query_string, headers, body)
             except Dropped:
                 # An injected dropped connection: an answer promised whole and cut off after its first byte.
                 stream = protocol.response_stream(200, [("content-length", "64"), ("connection", "close")])
@@ -71,33 +75,40 @@ class RSGIApp:
         protocol.response_bytes(answer.status, headers_out, answer.body)
 
     async def _answer(
-        self, method: str, path: str, query: str, headers: CaseInsensitiveDict, body: bytes | Response
+        self,
+        target: Mock | ControlAPI,
+        method: str,
+        path: str,
+        query: str,
+        headers: CaseInsensitiveDict,
+        body: bytes | Response,
     ) -> Response:
         if any(mock.engine.faults for mock in self.app.mocks):
             # an injected latency sleeps: off the event loop, so that other requests go on meanwhile
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, self.app.answer, method, path, query, headers, body)
-        return self.app.answer(method, path, query, headers, body)
+            return await loop.run_in_executor(None, self.app.answer, target, method, path, query, headers, body)
+        return self.app.answer(target, method, path, query, headers, body)
 
     async def _read(self, protocol: Any, headers: CaseInsensitiveDict) -> bytes | Response:
         limit = self.app.body_limit
         length = declared_length(headers, limit)
         if isinstance(length, Response) or length == 0:
             return length if isinstance(length, Response) else b""
-        chunks: list[bytes] = []
-        size = 0
         task = asyncio.current_task()
         assert task is not None
         self._watch(task)
         try:
             if length is not None:  # at most `length` (within the limit) arrives: read it at once, one await
-                chunks.append(await protocol())
+                body = await protocol()
             else:
+                chunks: list[bytes] = []
+                size = 0
                 async for chunk in protocol:
                     chunks.append(chunk)
                     size += len(chunk)
                     if size > limit:  # stop reading a chunked body as soon as it is over the limit
                         break
+                body = b"".join(chunks)
         except asyncio.CancelledError:
             if task not in self._overdue:
                 raise  # not ours: granian stopping
@@ -111,4 +122,4 @@ class RSGIApp:
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
         finally:
             self._reading.pop(task, None)
-        return received(b"".join(chunks), length, limit) or b"".join(chunks)
+        return received(body, length, limit) or body

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import calendar
 import datetime as dt
-import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,19 +37,32 @@ SEED_SIGNATURE_FIELDS = ({"name": "signature1"},)
 
 
 def stamp(moment: dt.datetime | None) -> str:
-    # the offset is part of the key: equal moments in two time zones are written differently
-    return _stamp(moment, moment.utcoffset()) if moment else NEVER
+    global _last_stamp
+    last = _last_stamp
+    if moment is last[0]:  # a new signer writes its one moment four times; a datetime cannot change
+        return last[1]
+    if moment is None:
+        text = NEVER
+    elif type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
+        # The model's own clock. A sign request renders the same moments on every read, so each is written once;
+        # keyed only by moments in UTC, as equal moments in two time zones are written differently.
+        text = _UTC_STAMPS.get(moment)
+        if text is None:
+            if len(_UTC_STAMPS) >= _MAX_UTC_STAMPS:
+                _UTC_STAMPS.clear()
+            # What strftime gives, at a third of its cost (it builds a time tuple and a format for %z). %-format:
+            # twice as quick as an f-string with format specs.
+            parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+            text = _UTC_STAMPS[moment] = "%d-%02d-%02dT%02d:%02d:%02d+0000" % parts  # noqa: UP031
+    else:
+        text = moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+    _last_stamp = (moment, text)
+    return text
 
 
-@functools.lru_cache(maxsize=4096)  # a sign request renders the same few moments many times
-def _stamp(moment: dt.datetime, offset: dt.timedelta | None) -> str:
-    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
-        # What strftime gives for the model's own clock, at a third of its cost (it builds a time tuple and a
-        # format for %z); every new signer or sign request has a moment of its own. %-format: twice as quick as
-        # an f-string with format specs.
-        parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
-        return "%d-%02d-%02dT%02d:%02d:%02d+0000" % parts  # noqa: UP031
-    return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+_last_stamp: tuple[dt.datetime | None, str] = (None, NEVER)
+_UTC_STAMPS: dict[dt.datetime, str] = {}
+_MAX_UTC_STAMPS = 4096
 
 
 def term_end(start: dt.datetime, code: str) -> dt.datetime:

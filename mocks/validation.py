@@ -189,7 +189,8 @@ def _media(operation: Operation, content: dict[str, Any], media_type: str, point
 
 def _decode_json(operation: Operation, request: Request, pointer: str) -> Any:
     body = request.body
-    shallow = body.count(b"[") + body.count(b"{") <= _ORJSON_MAX_OPENERS
+    # (a body no longer than the limit cannot hold more openers: most are, and need not be counted)
+    shallow = len(body) <= _ORJSON_MAX_OPENERS or body.count(b"[") + body.count(b"{") <= _ORJSON_MAX_OPENERS
     if shallow and _LONG_DIGIT_RUN not in body.translate(_DIGITS):
         try:
             return orjson.loads(body)

@@ -14,7 +14,7 @@ from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks.control import PREFIX, ControlAPI
 from esign_contracts.mocks.faults import Dropped
-from esign_contracts.mocks.http import Request, Response, query_params
+from esign_contracts.mocks.http import Headers, Request, Response, query_params
 from esign_contracts.mocks.mock import Mock
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -27,15 +27,12 @@ def _reason(status: int) -> str:
         return f"{status} Unknown"
 
 
-def _headers(environ: dict[str, Any]) -> CaseInsensitiveDict:
-    headers = CaseInsensitiveDict()
-    for key, value in environ.items():
-        if key.startswith("HTTP_"):
-            headers[key[5:].replace("_", "-")] = value
+def _headers(environ: dict[str, Any]) -> Headers:
+    sent = [(key[5:].replace("_", "-"), value) for key, value in environ.items() if key.startswith("HTTP_")]
     for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
         if environ.get(key):
-            headers[name] = environ[key]
-    return headers
+            sent.append((name, environ[key]))
+    return Headers.of(sent)
 
 
 def _path(environ: dict[str, Any]) -> str:
@@ -81,8 +78,11 @@ def _cut_off() -> Iterator[bytes]:
     raise ConnectionCut("connection dropped by an injected fault")
 
 
+_UNDER_CONTROL = PREFIX + "/"
+
+
 def _is_control(path: str) -> bool:
-    return path == PREFIX or path.startswith(PREFIX + "/")
+    return path == PREFIX or path.startswith(_UNDER_CONTROL)
 
 
 def _first_segment(path: str) -> str:
@@ -109,29 +109,36 @@ class WSGIApp:
     def body_limit(self) -> int:
         return self.max_body_bytes or MAX_BODY_BYTES
 
-    def unserved(self, path: str) -> Response | None:
-        """404 for a path no served provider (nor the control API) has, before any byte of the body is read."""
-        if _is_control(path) or self._mock_for(path) is not None:
-            return None
+    def target(self, path: str) -> Mock | ControlAPI | Response:
+        """Who answers `path`: a served provider's mock, the control API, or the 404 naming the served paths (an
+        adapter asks before it reads any byte of the body)."""
+        if _is_control(path):
+            return self.control
+        mock = self.routes.get(_first_segment(path))
+        if mock is not None:
+            return mock
         served = ", ".join(f"/{segment} ({mock.name})" for segment, mock in self.routes.items())
         return _json(404, f"no provider is served at {path}; served paths: {served}")
 
     def answer(
-        self, method: str, path: str, query: str, headers: CaseInsensitiveDict, body: bytes | Response
+        self,
+        target: Mock | ControlAPI,
+        method: str,
+        path: str,
+        query: str,
+        headers: CaseInsensitiveDict,
+        body: bytes | Response,
     ) -> Response:
-        """The answer to a routed request; `body` is what was read, or the 4xx saying why it could not be read
-        (any adapter: the WSGI one below, the RSGI one for granian)."""
-        if _is_control(path):
+        """The answer of `target` (see `target`) to a request; `body` is what was read, or the 4xx saying why it
+        could not be read (any adapter: the WSGI one below, the RSGI one for granian)."""
+        if isinstance(target, ControlAPI):
             if isinstance(body, Response):
                 return body
-            return self.control.handle(Request(method, path, query_params(query), headers, body))
-        mock = self._mock_for(path)
-        if mock is None:  # an adapter that did not ask `unserved` first
-            return self.unserved(path) or _json(404, path)
+            return target.handle(Request(method, path, query_params(query), headers, body))
         if isinstance(body, Response):
             # in the provider's own form (SIGNiX answers every refusal as XML)
-            return mock.engine.refusal(body.status, str(body.payload()["message"]), method, path)
-        return mock.handle(Request(method, path, query_params(query), headers, body))
+            return target.engine.refusal(body.status, str(body.payload()["message"]), method, path)
+        return target.handle(Request(method, path, query_params(query), headers, body))
 
     def _read(self, environ: dict[str, Any], headers: CaseInsensitiveDict) -> bytes | Response:
         limit = self.body_limit
@@ -146,17 +153,15 @@ class WSGIApp:
             return _json(400, f"the request body could not be read ({type(exc).__name__}: broken framing)")
         return received(body, length, limit) or body
 
-    def _mock_for(self, path: str) -> Mock | None:
-        return self.routes.get(_first_segment(path))
-
     def _answer(self, environ: dict[str, Any]) -> Response:
         path = _path(environ)
-        refusal = self.unserved(path)
-        if refusal is not None:
-            return refusal
+        target = self.target(path)
+        if isinstance(target, Response):
+            return target
         headers = _headers(environ)
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        return self.answer(method, path, environ.get("QUERY_STRING", ""), headers, self._read(environ, headers))
+        query = environ.get("QUERY_STRING", "")
+        return self.answer(target, method, path, query, headers, self._read(environ, headers))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         try:

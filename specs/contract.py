@@ -53,7 +53,7 @@ class Operation:
     def path_parameters(self) -> list[str]:
         return [p["name"] for p in self.parameters if p.get("in") == "path"]
 
-    @property
+    @functools.cached_property  # asked several times for every request
     def pointer(self) -> str:
         """Where the operation lives in the spec, as a JSON pointer."""
         escaped = self.path.replace("~", "~0").replace("/", "~1")

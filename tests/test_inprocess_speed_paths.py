@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -14,8 +15,10 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks import InProcess, Mock, Request
-from esign_contracts.mocks.http import SECRET_ELEMENTS
-from esign_contracts.mocks.stiply import stamp
+from esign_contracts.mocks.http import SECRET_ELEMENTS, Headers, json_bytes
+from esign_contracts.mocks.journal import Entry
+from esign_contracts.mocks.routing import _segments
+from esign_contracts.mocks.stiply import _MAX_UTC_STAMPS, _UTC_STAMPS, stamp
 from esign_contracts.mocks.validation import _decode_json, _Refused
 from esign_contracts.specs import load_contract
 
@@ -209,3 +212,71 @@ def test_the_same_moment_in_two_time_zones_is_stamped_in_each_zone() -> None:
     assert utc == plus_one  # equal, and so one key to a cache that looks at the moment alone
     assert stamp(utc) == "2026-11-23T12:00:00+0000"
     assert stamp(plus_one) == "2026-11-23T13:00:00+0100"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.datetimes(min_value=dt.datetime(1000, 1, 1), timezones=st.just(dt.UTC)), min_size=1, max_size=8))
+def test_stamps_of_moments_in_any_order_are_each_their_own(moments: list[dt.datetime]) -> None:
+    # each moment again as a new object too: the quick paths remember the last moment and the moments seen
+    for moment in [*moments, *reversed(moments), *(m.replace() for m in moments)]:
+        assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def test_stamps_stay_right_past_the_remembered_moments() -> None:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    moments = [start + dt.timedelta(seconds=i) for i in range(_MAX_UTC_STAMPS + 10)]
+    for moment in [*moments, *moments[:20]]:
+        assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+    assert len(_UTC_STAMPS) <= _MAX_UTC_STAMPS
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["Content-Type", "content-type", "X-A", "x-a", "Host"]), st.text()), max_size=6)
+)
+def test_headers_hold_what_requests_case_insensitive_dict_holds(pairs: list[tuple[str, str]]) -> None:
+    quick, plain = Headers.of(pairs), CaseInsensitiveDict(pairs)
+    assert quick == plain and list(quick.items()) == list(plain.items())
+    for name in ("content-type", "CONTENT-TYPE", "x-a", "Transfer-Encoding"):
+        assert quick.get(name) == plain.get(name) and quick.get(name, "none") == plain.get(name, "none")
+    copied = quick.copy()
+    copied["X-New"] = "1"
+    assert isinstance(copied, Headers) and "x-new" not in quick
+
+
+def test_a_journal_entry_is_the_one_its_constructor_makes() -> None:
+    values: dict[str, object] = {
+        "seq": 1,
+        "at": 2.0,
+        "provider": "stiply",
+        "operation": "createSigner",
+        "method": "POST",
+        "path": "/v1/x",
+        "status": 201,
+        "outcome": "ok",
+    }
+    quick = Entry.of(dict(values))
+    assert quick == Entry(**values) and dataclasses.asdict(quick) == dataclasses.asdict(Entry(**values))  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.status = 500  # type: ignore[misc]
+    with pytest.raises(TypeError, match=r"missing fields \['status'\], unknown fields \['colour'\]"):
+        Entry.of({**{k: v for k, v in values.items() if k != "status"}, "colour": "red"})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"a": [1, 2.5, None, True, "é"]},
+        {1: "one", "two": {3: [4]}},  # keys that are not strings: written as json writes them
+        {"big": 2**70},  # beyond 64 bits: only json writes it
+    ],
+)
+def test_answers_are_written_as_compact_json(payload: Any) -> None:
+    assert json.loads(json_bytes(payload)) == json.loads(json.dumps(payload))
+    assert json_bytes(payload) == json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="/ab{}", max_size=12))
+def test_paths_split_into_segments_as_before(path: str) -> None:
+    assert _segments(path) == [s for s in path.strip("/").split("/") if s != ""]
