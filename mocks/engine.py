@@ -103,8 +103,8 @@ class Engine:
         )
         parsed, problems = validate(self.contract, operation, request, route.params)
         call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
-        unmet = tuple(p for p in operation.preconditions if not self._holds(p, call))
-        return Evaluation(request, route, auth, tuple(problems), unmet, parsed)
+        unmet = [p for p in operation.preconditions if not self._holds(p, call)]
+        return Evaluation(request, route, auth, tuple(problems), tuple(unmet), parsed)
 
     def _holds(self, rule: Precondition, call: Call) -> bool:
         if rule.id not in self.provider.preconditions:
@@ -253,7 +253,11 @@ class Engine:
             self._record(evaluation, rule.status, "refused", rule.id, rule.rule)
             return self._error(evaluation, rule.status, rule.rule, rule.id, code=rule.code)
         reply = self.commit(evaluation)
-        found = tuple(self._violation(evaluation, m.rule, m.source, m.detail, m.spec_pointer) for m in reply.mistakes)
+        found = (
+            tuple(self._violation(evaluation, m.rule, m.source, m.detail, m.spec_pointer) for m in reply.mistakes)
+            if reply.mistakes
+            else ()
+        )
         self._record(evaluation, reply.status, reply.outcome, reply.rule, reply.message, found)
         return render(reply)
 

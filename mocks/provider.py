@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
@@ -178,7 +179,7 @@ class Provider:
         _REGISTRY[name] = cls
 
     def __init__(self, clock: Callable[[], dt.datetime] | None = None) -> None:
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or functools.partial(dt.datetime.now, dt.UTC)  # no Python frame, unlike a lambda
         self.credentials: dict[str, Any] = dict(self.default_credentials)  # the engine sets what it accepts
         # Issued tokens are credentials, not resources: they survive reset(), as a client caches its token.
         self.tokens: dict[str, Token] = {}
