@@ -163,7 +163,11 @@ class Xsd:
                 self._particle(draw, child, parent, fill)
         elif tag == f"{XS}choice":
             options = [c for c in particle if c.tag != f"{XS}annotation"]
-            self._particle(draw, draw(st.sampled_from(options)), parent, fill)
+            # By index, never st.sampled_from(options): Hypothesis labels a draw from hashable values by their
+            # hashes, an lxml element hashes by its address, and lxml makes a new proxy at each walk once the last
+            # one is freed. The label then followed memory reuse and steered Hypothesis' mutations: the same seed
+            # made another run depending on what else the process had done (other providers checked first).
+            self._particle(draw, options[draw(st.integers(0, len(options) - 1))], parent, fill)
         elif tag == f"{XS}element":
             low = int(particle.get("minOccurs", "1"))
             high = particle.get("maxOccurs", "1")
