@@ -12,7 +12,7 @@ from esign_contracts.mocks.callbacks import Courier
 from esign_contracts.mocks.faults import TRANSPORT_STATUSES, Dropped, Faults
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import IdSource, JwtTokens, RandomIds
-from esign_contracts.mocks.journal import Journal, Violation
+from esign_contracts.mocks.journal import Journal, Violation, made
 from esign_contracts.mocks.outcome import Expected, Reason
 from esign_contracts.mocks.provider import Call, Provider, Reply
 from esign_contracts.mocks.routing import NoRoute, Route, Router
@@ -93,7 +93,10 @@ class Engine:
         assert isinstance(route, Route) and parsed is not None
         return Call(route.operation, evaluation.request, parsed.params, parsed.query, parsed.body, parsed.files, ids)
 
-    def evaluate(self, request: Request) -> Evaluation:
+    def evaluate(self, request: Request, every_rule: bool = True) -> Evaluation:
+        """What the docs say of `request` now. every_rule=False (the mock's own answer, which names only the first
+        refusal) leaves the preconditions unjudged once the credentials or the request's form refuse it; the
+        oracle wants every rule."""
         route = self.router.find(request.method, request.path)
         if isinstance(route, NoRoute):
             return Evaluation(request, route)
@@ -102,6 +105,8 @@ class Engine:
             request, self.contract.security_schemes(), operation.scopes, self.credentials, self.provider.token
         )
         parsed, problems = validate(self.contract, operation, request, route.params)
+        if not every_rule and (auth is not None or problems):
+            return Evaluation(request, route, auth, tuple(problems), (), parsed)
         call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
         unmet = [p for p in operation.preconditions if not self._holds(p, call)]
         return Evaluation(request, route, auth, tuple(problems), tuple(unmet), parsed)
@@ -126,7 +131,7 @@ class Engine:
             if injected is not None:
                 return injected
         with self.lock:
-            evaluation = self.evaluate(request)
+            evaluation = self.evaluate(request, every_rule=False)
             answer = self._answer(evaluation)
             callbacks = self.provider.take_callbacks()
         self.courier.deliver(callbacks)  # outside the lock: a receiver may call the mock back
@@ -166,15 +171,16 @@ class Engine:
         return words
 
     def _violation(self, evaluation: Evaluation, rule: str, source: str, detail: str, pointer: str = "") -> Violation:
-        return Violation(
-            provider=self.name,
-            operation=evaluation.operation_id,
-            rule=rule,
-            source=source,
-            received=evaluation.request.describe(),
-            detail=detail,
-            spec_pointer=pointer,
-        )
+        values = {
+            "provider": self.name,
+            "operation": evaluation.operation_id,
+            "rule": rule,
+            "source": source,
+            "received": evaluation.request.describe(),
+            "detail": detail,
+            "spec_pointer": pointer,
+        }
+        return made(Violation, values)
 
     def _error(
         self,

@@ -16,7 +16,7 @@ from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks import InProcess, Mock, Request
 from esign_contracts.mocks.http import SECRET_ELEMENTS, Headers, json_bytes
-from esign_contracts.mocks.journal import Entry
+from esign_contracts.mocks.journal import Entry, Violation, made
 from esign_contracts.mocks.routing import _segments
 from esign_contracts.mocks.stiply import _MAX_UTC_STAMPS, _UTC_STAMPS, stamp
 from esign_contracts.mocks.validation import _decode_json, _Refused
@@ -244,7 +244,7 @@ def test_headers_hold_what_requests_case_insensitive_dict_holds(pairs: list[tupl
     assert isinstance(copied, Headers) and "x-new" not in quick
 
 
-def test_a_journal_entry_is_the_one_its_constructor_makes() -> None:
+def test_a_journal_record_is_the_one_its_constructor_makes() -> None:
     values: dict[str, object] = {
         "seq": 1,
         "at": 2.0,
@@ -255,12 +255,15 @@ def test_a_journal_entry_is_the_one_its_constructor_makes() -> None:
         "status": 201,
         "outcome": "ok",
     }
-    quick = Entry.of(dict(values))
+    quick = made(Entry, dict(values))
     assert quick == Entry(**values) and dataclasses.asdict(quick) == dataclasses.asdict(Entry(**values))  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         quick.status = 500  # type: ignore[misc]
     with pytest.raises(TypeError, match=r"missing fields \['status'\], unknown fields \['colour'\]"):
-        Entry.of({**{k: v for k, v in values.items() if k != "status"}, "colour": "red"})
+        made(Entry, {**{k: v for k, v in values.items() if k != "status"}, "colour": "red"})
+    violation = {"provider": "p", "operation": "o", "rule": "r", "source": "s", "received": "x", "detail": "d"}
+    assert made(Violation, dict(violation)) == Violation(**violation)
+    assert str(made(Violation, dict(violation))) == str(Violation(**violation))
 
 
 @pytest.mark.parametrize(
