@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from esign_contracts.specs import Contract, Operation
 
+_MAX_REMEMBERED_ROUTES = 4096
+
 
 @dataclass(frozen=True)
 class Route:
@@ -68,6 +70,9 @@ class Router:
             self._by_length.setdefault(len(template), []).append(_Template(op, literals, params))
         for group in self._by_length.values():
             group.sort(key=lambda t: -len(t.literals))
+        # A client asks for the same resource again and again (create, add a signer, send, read): the route of a
+        # (method, path) it was given is remembered, up to a bound, since matching costs more than the lookup.
+        self._found: dict[tuple[str, str], Route] = {}
 
     def relative(self, path: str) -> list[str] | None:
         segments = _segments(path)
@@ -76,6 +81,17 @@ class Router:
         return segments[len(self.base) :]
 
     def find(self, method: str, path: str) -> Route | NoRoute:
+        found = self._found.get((method, path))
+        if found is not None:  # a copy: the parameters are the caller's to keep
+            return Route(found.operation, dict(found.params))
+        route = self._find(method, path)
+        if isinstance(route, Route):
+            if len(self._found) >= _MAX_REMEMBERED_ROUTES:
+                self._found.clear()
+            self._found[(method, path)] = Route(route.operation, dict(route.params))
+        return route
+
+    def _find(self, method: str, path: str) -> Route | NoRoute:
         segments = self.relative(path)
         if segments is None:
             return NoRoute(404, (), self.nearest([]))

@@ -17,13 +17,14 @@ from requests.structures import CaseInsensitiveDict
 from esign_contracts.mocks import InProcess, Mock, Request
 from esign_contracts.mocks.http import SECRET_ELEMENTS, Headers, json_bytes
 from esign_contracts.mocks.journal import Entry, Violation, made
-from esign_contracts.mocks.routing import _segments
+from esign_contracts.mocks.routing import _MAX_REMEMBERED_ROUTES, Route, Router, _segments
 from esign_contracts.mocks.stiply import _MAX_UTC_STAMPS, _UTC_STAMPS, stamp
 from esign_contracts.mocks.validation import _decode_json, _Refused
 from esign_contracts.specs import load_contract
 
 STIPLY = "https://api.stiply.nl/v1"
 OPERATION = load_contract("stiply").operation("createSigner")
+ROUTER = Router(load_contract("stiply"))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -283,3 +284,24 @@ def test_answers_are_written_as_compact_json(payload: Any) -> None:
 @given(st.text(alphabet="/ab{}", max_size=12))
 def test_paths_split_into_segments_as_before(path: str) -> None:
     assert _segments(path) == [s for s in path.strip("/").split("/") if s != ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["GET", "POST", "PUT", "DELETE"]),
+    st.lists(st.sampled_from(["sign_requests", "signers", "send", "abc", "v1", ""]), max_size=5),
+)
+def test_a_remembered_route_is_the_one_a_fresh_router_finds(method: str, segments: list[str]) -> None:
+    path = "/v1/" + "/".join(segments)
+    first = ROUTER.find(method, path)
+    if isinstance(first, Route):
+        first.params["sign_request_key"] = "changed by the caller"  # must not reach the next request
+    assert ROUTER.find(method, path) == Router(load_contract("stiply")).find(method, path)
+
+
+def test_remembered_routes_are_bounded() -> None:
+    router = Router(load_contract("stiply"))
+    for i in range(_MAX_REMEMBERED_ROUTES + 10):
+        assert isinstance(router.find("GET", f"/v1/sign_requests/{i}"), Route)
+    assert 0 < len(router._found) <= _MAX_REMEMBERED_ROUTES
+    assert router.find("GET", "/v1/sign_requests/7").params == {"sign_request_key": "7"}
