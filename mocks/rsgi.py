@@ -9,6 +9,7 @@ and gets 408 once `body_timeout` seconds have passed (within SWEEP_SECONDS more)
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 from granian.rsgi import ProtocolClosed
@@ -19,6 +20,13 @@ from esign_contracts.mocks.http import Headers, Response
 from esign_contracts.mocks.wsgi import WSGIApp, _json, declared_length, received
 
 SWEEP_SECONDS = 0.25  # how late past its deadline a stalled body may get its 408
+
+if sys.version_info >= (3, 12):
+    _current_task = asyncio.current_task  # written in C from 3.12
+else:  # 3.11's asyncio.current_task is Python around this dict of each loop's running task (C `_asyncio`'s own)
+    from asyncio.tasks import _current_tasks
+
+    _current_task = _current_tasks.get
 
 
 class RSGIApp:
@@ -33,12 +41,15 @@ class RSGIApp:
         self._overdue: set[asyncio.Task[Any]] = set()
         self._sweeping = False
 
-    def _watch(self, task: asyncio.Task[Any]) -> None:
-        loop = asyncio.get_running_loop()
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Task[Any]:
+        """Note the current read's deadline; the task reading, for the sweep to cancel."""
+        task = _current_task(loop)
+        assert task is not None
         self._reading[task] = loop.time() + self.body_timeout
         if not self._sweeping:
             self._sweeping = True
             loop.call_later(SWEEP_SECONDS, self._sweep, loop)
+        return task
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         """Cancel each read past its deadline (it then answers 408); keep sweeping while reads are under way."""
@@ -89,9 +100,7 @@ class RSGIApp:
         length = declared_length(headers, limit)
         if isinstance(length, Response) or length == 0:
             return length if isinstance(length, Response) else b""
-        task = asyncio.current_task()
-        assert task is not None
-        self._watch(task)
+        task = self._watch(asyncio.get_running_loop())
         try:
             if length is not None:  # at most `length` (within the limit) arrives: read it at once, one await
                 body = await protocol()
