@@ -37,32 +37,30 @@ SEED_SIGNATURE_FIELDS = ({"name": "signature1"},)
 
 
 def stamp(moment: dt.datetime | None) -> str:
-    global _last_stamp
-    last = _last_stamp
-    if moment is last[0]:  # a new signer writes its one moment four times; a datetime cannot change
-        return last[1]
     if moment is None:
-        text = NEVER
-    elif type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
-        # The model's own clock. A sign request renders the same moments on every read, so each is written once;
-        # keyed only by moments in UTC, as equal moments in two time zones are written differently.
-        text = _UTC_STAMPS.get(moment)
-        if text is None:
-            if len(_UTC_STAMPS) >= _MAX_UTC_STAMPS:
-                _UTC_STAMPS.clear()
-            # What strftime gives, at a third of its cost (it builds a time tuple and a format for %z). %-format:
-            # twice as quick as an f-string with format specs.
-            parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
-            text = _UTC_STAMPS[moment] = "%d-%02d-%02dT%02d:%02d:%02d+0000" % parts  # noqa: UP031
+        return NEVER
+    # A new signer writes its one moment four times, and a sign request renders the same stored moments on every
+    # read: each moment object is written once. Keyed by identity, which costs nothing to hash where an aware
+    # datetime's hash costs as much as writing it; the entry holds the moment, so no other object can take its id
+    # while it is there. Equal moments in two time zones are two objects, each written in its own zone.
+    found = _STAMPS.get(id(moment))
+    if found is not None and found[0] is moment:
+        return found[1]
+    if type(moment) is dt.datetime and moment.tzinfo is dt.UTC and moment.year >= 1000:
+        # What strftime gives for the model's own clock, at a third of its cost (it builds a time tuple and a
+        # format for %z). %-format: twice as quick as an f-string with format specs.
+        parts = (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
+        text = "%d-%02d-%02dT%02d:%02d:%02d+0000" % parts  # noqa: UP031
     else:
         text = moment.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _last_stamp = (moment, text)
+    if len(_STAMPS) >= _MAX_STAMPS:
+        _STAMPS.clear()
+    _STAMPS[id(moment)] = (moment, text)
     return text
 
 
-_last_stamp: tuple[dt.datetime | None, str] = (None, NEVER)
-_UTC_STAMPS: dict[dt.datetime, str] = {}
-_MAX_UTC_STAMPS = 4096
+_STAMPS: dict[int, tuple[dt.datetime, str]] = {}
+_MAX_STAMPS = 4096
 
 
 def term_end(start: dt.datetime, code: str) -> dt.datetime:

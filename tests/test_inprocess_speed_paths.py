@@ -18,7 +18,7 @@ from esign_contracts.mocks import InProcess, Mock, Request
 from esign_contracts.mocks.http import SECRET_ELEMENTS, Headers, json_bytes
 from esign_contracts.mocks.journal import Entry, Violation, made
 from esign_contracts.mocks.routing import _MAX_REMEMBERED_ROUTES, Route, Router, _segments
-from esign_contracts.mocks.stiply import _MAX_UTC_STAMPS, _UTC_STAMPS, stamp
+from esign_contracts.mocks.stiply import _MAX_STAMPS, _STAMPS, stamp
 from esign_contracts.mocks.validation import _decode_json, _Refused
 from esign_contracts.specs import load_contract
 
@@ -218,17 +218,25 @@ def test_the_same_moment_in_two_time_zones_is_stamped_in_each_zone() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.datetimes(min_value=dt.datetime(1000, 1, 1), timezones=st.just(dt.UTC)), min_size=1, max_size=8))
 def test_stamps_of_moments_in_any_order_are_each_their_own(moments: list[dt.datetime]) -> None:
-    # each moment again as a new object too: the quick paths remember the last moment and the moments seen
+    # each moment again as a new object too: stamps are remembered per moment object
     for moment in [*moments, *reversed(moments), *(m.replace() for m in moments)]:
+        assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def test_moments_made_and_dropped_one_after_another_are_each_written_anew() -> None:
+    # a freed moment's address is soon another's; past the bound the remembered ones are let go too
+    zones = [dt.UTC, dt.timezone(dt.timedelta(hours=1)), dt.timezone(dt.timedelta(hours=-5))]
+    for i in range(2 * _MAX_STAMPS + 10):
+        moment = dt.datetime(2026, 1, 1, tzinfo=zones[i % 3]) + dt.timedelta(seconds=i)
         assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def test_stamps_stay_right_past_the_remembered_moments() -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    moments = [start + dt.timedelta(seconds=i) for i in range(_MAX_UTC_STAMPS + 10)]
+    moments = [start + dt.timedelta(seconds=i) for i in range(_MAX_STAMPS + 10)]
     for moment in [*moments, *moments[:20]]:
         assert stamp(moment) == moment.strftime("%Y-%m-%dT%H:%M:%S%z")
-    assert len(_UTC_STAMPS) <= _MAX_UTC_STAMPS
+    assert len(_STAMPS) <= _MAX_STAMPS
 
 
 @settings(max_examples=200, deadline=None)
