@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import json
 import math
 from typing import Any
@@ -16,7 +17,7 @@ from requests.structures import CaseInsensitiveDict
 
 from esign_contracts.mocks import InProcess, Mock, Request
 from esign_contracts.mocks.http import SECRET_ELEMENTS, Headers, json_bytes
-from esign_contracts.mocks.journal import Entry, Violation, made
+from esign_contracts.mocks.journal import Entry, Journal, Violation, made
 from esign_contracts.mocks.routing import _MAX_REMEMBERED_ROUTES, Route, Router, _segments
 from esign_contracts.mocks.stiply import _MAX_STAMPS, _STAMPS, stamp
 from esign_contracts.mocks.validation import _decode_json, _Refused
@@ -313,3 +314,30 @@ def test_remembered_routes_are_bounded() -> None:
         assert isinstance(router.find("GET", f"/v1/sign_requests/{i}"), Route)
     assert 0 < len(router._found) <= _MAX_REMEMBERED_ROUTES
     assert router.find("GET", "/v1/sign_requests/7").params == {"sign_request_key": "7"}
+
+
+def test_the_journal_gives_back_the_records_it_was_given_and_keeps_them_out_of_the_collectors_view() -> None:
+    journal = Journal()
+    violation = Violation("stiply", "createSigner", "schema", "Create signer", "POST /x", "body: bad", "/paths/x")
+    journal.record(provider="stiply", operation="ping", method="GET", path="/v1/ping", status=200, outcome="ok")
+    journal.record(
+        provider="stiply",
+        operation="createSigner",
+        method="POST",
+        path="/v1/x",
+        status=400,
+        outcome="violation",
+        rule="schema",
+        message="bad",
+        violations=(violation,),
+    )
+    first, second = journal.entries()
+    assert first == Entry(first.seq, first.at, "stiply", "ping", "GET", "/v1/ping", 200, "ok")
+    assert second.violations == (violation,) and second.rule == "schema" and second.message == "bad"
+    assert journal.entries(operation="createSigner") == [second] == journal.entries(outcome="violation")
+    assert list(journal) == [first, second] and journal.violations == [violation]
+    with pytest.raises(TypeError):
+        journal.record(provider="stiply", operation="ping", method="GET", path="/", status=200, outcome="ok", x=1)  # type: ignore[call-arg]
+    gc.collect()
+    gc.collect()  # a tuple leaves the collector's view once the tuples in it have: one pass for each level
+    assert not any(gc.is_tracked(row) for row in journal._entries)  # plain values only: nothing for it to walk
