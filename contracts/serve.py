@@ -2,7 +2,7 @@
 
 cheroot, a multi-threaded pure-Python WSGI server, keeps the mocks' state in this process; chosen by
 measurement (benchmarks/README.md) among such servers, it served the mock 1.1 to 1.5 times faster than
-waitress. `--server granian` (contracts/serve_granian.py) serves the same app 2 to 3 times faster from one
+waitress. `--server granian` (contracts/serve_granian.py) serves the same app 2 to 4 times faster from one
 forked worker, where the state is reached over the control API.
 """
 

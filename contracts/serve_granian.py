@@ -1,7 +1,7 @@
 """Serve mocks on granian (a Rust HTTP server, hyper and tokio): `esign-contracts serve --server granian`.
 
 Chosen by measurement for throughput (benchmarks/README.md): granian parses HTTP outside Python, and its RSGI
-interface runs the mocks on one event loop (`mocks/rsgi.py`), about 2 to 3 times cheroot's requests per second.
+interface runs the mocks on one event loop (`mocks/rsgi.py`), about 2 to 4 times cheroot's requests per second.
 Headers time out after the request timeout (granian's own), bodies after the same time (the adapter's: 408).
 One difference from cheroot stays: broken chunked framing ends the body where it broke, and the mock judges
 what arrived.

@@ -154,8 +154,7 @@ class ControlAPI:
         entries = [
             {k: v for k, v in dataclasses.asdict(entry).items() if k != "violations"}
             for mock in self._selected(query)
-            for entry in mock.journal.entries(operation=operation, outcome=outcome)
-            if entry.seq > after
+            for entry in mock.journal.entries(operation=operation, outcome=outcome, after=after)
         ]
         dropped = sum(mock.journal.dropped for mock in self._selected(query))
         return {"entries": sorted(entries, key=lambda e: e["at"]), "dropped": dropped}

@@ -86,7 +86,7 @@ def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(*row[:-1], violations=tuple(Violation(*v) for v in row[-1]))  # type: ignore[arg-type]
 
 
-_OPERATION, _OUTCOME = 3, 7  # where an entry's row holds them (Entry's field order)
+_SEQ, _OPERATION, _OUTCOME = 0, 3, 7  # where an entry's row holds them (Entry's field order)
 
 
 class Journal:
@@ -137,13 +137,17 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def entries(self, operation: str | None = None, outcome: str | None = None) -> list[Entry]:
+    def entries(self, operation: str | None = None, outcome: str | None = None, after: int = 0) -> list[Entry]:
+        """The entries of `operation` with `outcome` (None: any), newer than sequence number `after`; only those
+        are made into records, so polling for what is new stays cheap on a full journal."""
         with self._lock:
             rows = list(self._entries)
         return [
             _entry(row)
             for row in rows
-            if (operation is None or row[_OPERATION] == operation) and (outcome is None or row[_OUTCOME] == outcome)
+            if row[_SEQ] > after
+            and (operation is None or row[_OPERATION] == operation)
+            and (outcome is None or row[_OUTCOME] == outcome)
         ]
 
     @property

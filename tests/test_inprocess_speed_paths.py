@@ -336,6 +336,7 @@ def test_the_journal_gives_back_the_records_it_was_given_and_keeps_them_out_of_t
     assert second.violations == (violation,) and second.rule == "schema" and second.message == "bad"
     assert journal.entries(operation="createSigner") == [second] == journal.entries(outcome="violation")
     assert list(journal) == [first, second] and journal.violations == [violation]
+    assert journal.entries(after=first.seq) == [second] and journal.entries(after=second.seq) == []
     with pytest.raises(TypeError):
         journal.record(provider="stiply", operation="ping", method="GET", path="/", status=200, outcome="ok", x=1)  # type: ignore[call-arg]
     gc.collect()
