@@ -93,10 +93,7 @@ class Engine:
         assert isinstance(route, Route) and parsed is not None
         return Call(route.operation, evaluation.request, parsed.params, parsed.query, parsed.body, parsed.files, ids)
 
-    def evaluate(self, request: Request, every_rule: bool = True) -> Evaluation:
-        """What the docs say of `request` now. every_rule=False (the mock's own answer, which names only the first
-        refusal) leaves the preconditions unjudged once the credentials or the request's form refuse it; the
-        oracle wants every rule."""
+    def evaluate(self, request: Request) -> Evaluation:
         route = self.router.find(request.method, request.path)
         if isinstance(route, NoRoute):
             return Evaluation(request, route)
@@ -105,8 +102,6 @@ class Engine:
             request, self.contract.security_schemes(), operation.scopes, self.credentials, self.provider.token
         )
         parsed, problems = validate(self.contract, operation, request, route.params)
-        if not every_rule and (auth is not None or problems):
-            return Evaluation(request, route, auth, tuple(problems), (), parsed)
         call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
         unmet = [p for p in operation.preconditions if not self._holds(p, call)]
         return Evaluation(request, route, auth, tuple(problems), tuple(unmet), parsed)
@@ -131,7 +126,7 @@ class Engine:
             if injected is not None:
                 return injected
         with self.lock:
-            evaluation = self.evaluate(request, every_rule=False)
+            evaluation = self.evaluate(request)
             answer = self._answer(evaluation)
             callbacks = self.provider.take_callbacks()
         self.courier.deliver(callbacks)  # outside the lock: a receiver may call the mock back
