@@ -94,6 +94,13 @@ class Engine:
         return Call(route.operation, evaluation.request, parsed.params, parsed.query, parsed.body, parsed.files, ids)
 
     def evaluate(self, request: Request) -> Evaluation:
+        """Everything the docs say of `request` in the model's current state: every rule judged (the oracle's
+        view, and what a subclass that changes the judging starts from)."""
+        return self._evaluate(request, every_rule=True)
+
+    def _evaluate(self, request: Request, every_rule: bool) -> Evaluation:
+        """every_rule=False leaves the preconditions unjudged once the credentials or the request's form refused
+        it: the mock's own answer names only the first refusal."""
         route = self.router.find(request.method, request.path)
         if isinstance(route, NoRoute):
             return Evaluation(request, route)
@@ -102,6 +109,8 @@ class Engine:
             request, self.contract.security_schemes(), operation.scopes, self.credentials, self.provider.token
         )
         parsed, problems = validate(self.contract, operation, request, route.params)
+        if not every_rule and (auth is not None or problems):
+            return Evaluation(request, route, auth, tuple(problems), (), parsed)
         call = Call(operation, request, parsed.params, parsed.query, parsed.body, parsed.files)
         unmet = [p for p in operation.preconditions if not self._holds(p, call)]
         return Evaluation(request, route, auth, tuple(problems), tuple(unmet), parsed)
@@ -126,7 +135,10 @@ class Engine:
             if injected is not None:
                 return injected
         with self.lock:
-            evaluation = self.evaluate(request)
+            # A subclass that overrides `evaluate` (the test suite's faulty servers) may lift a refusal and then
+            # need the rules judged, so it gets every rule; the engine itself stops at the first refusal.
+            own = type(self).evaluate is Engine.evaluate
+            evaluation = self._evaluate(request, every_rule=False) if own else self.evaluate(request)
             answer = self._answer(evaluation)
             callbacks = self.provider.take_callbacks()
         self.courier.deliver(callbacks)  # outside the lock: a receiver may call the mock back
