@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from collections import deque
@@ -70,23 +71,16 @@ _Frozen = TypeVar("_Frozen")
 _CHECKED: set[tuple[object, ...]] = set()  # (class, *names) given to `made` and found right
 
 
-def _violation_row(violation: Violation) -> tuple[str, ...]:
-    return (
-        violation.provider,
-        violation.operation,
-        violation.rule,
-        violation.source,
-        violation.received,
-        violation.detail,
-        violation.spec_pointer,
-    )
+# A violation's row holds its fields in the dataclass's order, so `Violation(*row)` makes it again.
+_violation_row = operator.attrgetter(*(f.name for f in fields(Violation)))
 
 
 def _entry(row: tuple[Any, ...]) -> Entry:
     return Entry(*row[:-1], violations=tuple(Violation(*v) for v in row[-1]))  # type: ignore[arg-type]
 
 
-_SEQ, _OPERATION, _OUTCOME = 0, 3, 7  # where an entry's row holds them (Entry's field order)
+_ENTRY_FIELDS = [f.name for f in fields(Entry)]  # an entry's row holds its fields in this order
+_SEQ, _OPERATION, _OUTCOME = (_ENTRY_FIELDS.index(name) for name in ("seq", "operation", "outcome"))
 
 
 class Journal:
