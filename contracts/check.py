@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -111,13 +112,14 @@ def check(
     live: bool = False,
     limits: Limits | None = None,
     flagged: dict[str, Any] | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> Report:
     """Check a server (or, with no URL, the built-in mock or the given `mock`) against the provider's contract.
 
     A server not on this machine needs `live`. `flagged` ({scheme: credentials}, from `--credential`) comes
     before the environment's credentials for `base_url`. Whatever happens (a finding, an error, Ctrl-C, the
     budget), what the run created is deleted before this returns or raises; Ctrl-C returns the report with
-    `stopped` set.
+    `stopped` set. `clock` is the run's wall clock (the shadow model's, and when a token is due again).
     """
     try:
         provider_class(provider)
@@ -150,7 +152,7 @@ def check(
     report = Report(provider, target.label, seed, secrets=secret_strings(credentials, public))
     report.remote = target.remote
     report.controls = control_steps(provider_class(provider), contract.operations)
-    oracle = Oracle(provider, target, credentials, report, reproduce=reproduce)
+    oracle = Oracle(provider, target, credentials, report, reproduce=reproduce, clock=clock)
     if target.remote:
         _preflight(oracle, credential_sources(contract, flagged or {}))
         _adopt_given(oracle, env, report)
@@ -215,6 +217,7 @@ def _run_phases(
         fixed=credential_path_values(contract, oracle.credentials),
         on_progress=lambda step: progress(f"schemathesis: {step}"),
         gate=oracle.target.gate,
+        before_call=oracle.refresh_case,
     )
     unsent = f" ({report.unsent} generated cases could not be encoded and were skipped)" if report.unsent else ""
     capped = " (its half of --max-requests reached)" if gate is not None and gate.spent else ""
@@ -309,18 +312,18 @@ def _clean_up(oracle: Oracle, report: Report) -> None:
     """Delete what the run created: what the model holds (judged like any request), then what the
     Schemathesis phase created outside the model's view (not judged: the model never saw it). Whatever could
     not be deleted is listed with its id; a second Ctrl-C stops the clean-up and lists what is left."""
-    pending: list[tuple[str, str, Request, bool]] = []
+    pending: list[tuple[str, str, Operation, bool]] = []
     for operation in cleanup_operations(oracle.contract):
         name = operation.path_parameters[0]
-        body, media = documented_body(operation)
         held = [(path_resource(name), value, True) for value in oracle.model.live_identifiers(name)]
         made = [(resource, value, False) for resource, value in report.created if resource == path_resource(name)]
-        for resource, value, judged in held + made:
-            path = operation.path.replace("{" + name + "}", value)
-            request = oracle.request(operation.method, path, body=body, content_type=media)
-            pending.append((resource, value, request, judged))
-    for index, (resource, value, request, judged) in enumerate(pending):
+        pending += [(resource, value, operation, judged) for resource, value, judged in held + made]
+    for index, (resource, value, operation, judged) in enumerate(pending):
+        # Each request made just before it is sent: a long clean-up may outlive the token it started with.
+        body, media = documented_body(operation)
+        path = operation.path.replace("{" + operation.path_parameters[0] + "}", value)
         try:
+            request = oracle.request(operation.method, path, body=body, content_type=media)
             answer = oracle.exchange(request) if judged else _send_unjudged(oracle, request)
         except KeyboardInterrupt as exc:
             report.not_cleaned += [f"{r} {v} (clean-up interrupted)" for r, v, _, _ in pending[index:]]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import json
 import shlex
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,6 +15,7 @@ from esign_contracts.contracts.credentials import UsageError, authorize, curl_au
 from esign_contracts.contracts.gate import BudgetSpent, stop_here
 from esign_contracts.contracts.report import ALL_RULES_HOLD, Finding, Report
 from esign_contracts.contracts.target import Target, TargetError
+from esign_contracts.contracts.token_lifetime import RENEW_AFTER, seconds_left
 from esign_contracts.mocks import Engine, Evaluation, Request, Response, provider_class
 from esign_contracts.mocks.ids import MissingIdentifier, ShadowIds
 from esign_contracts.mocks.routing import Route
@@ -24,9 +28,17 @@ class Oracle:
     """Sends requests to a target, predicts each answer with the model, and reports what disagrees."""
 
     def __init__(
-        self, provider: str, target: Target, credentials: dict[str, Any], report: Report, reproduce: str = ""
+        self,
+        provider: str,
+        target: Target,
+        credentials: dict[str, Any],
+        report: Report,
+        reproduce: str = "",
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
-        self.model = provider_class(provider)()
+        # One clock for the shadow model and for when tokens are due again (a test gives a fast one to both).
+        self.clock = clock or functools.partial(dt.datetime.now, dt.UTC)
+        self.model = provider_class(provider)(clock=self.clock)
         self.engine = Engine(self.model, credentials=credentials)
         self.contract = self.engine.contract
         self.target = target
@@ -35,6 +47,10 @@ class Oracle:
         self.reproduce = reproduce
         self.trace: list[str] = []
         self.tokens: dict[str, str] = {}  # per security scheme, the token fetched from the target
+        self.renew_at: dict[str, dt.datetime] = {}  # per security scheme, when its token is to be fetched again
+        self.renewed: dict[str, str] = {}  # each token fetched again since, and its scheme
+        self.lifetimes: dict[str, float] = {}  # each issued token's lifetime in seconds, by the target's word
+        self._fetching = False
         self.given: list[tuple[str, str]] = []  # (parameter, id) of resources the user named for a remote run
         self.sequences_started = 0
         self.stopped_in_sequence: int | None = None  # the sequence in which --max-requests was reached
@@ -53,27 +69,73 @@ class Oracle:
         for name, spec in self.contract.token_schemes().items():
             given = self.credentials.get(name)
             sources = token_source(self.contract, name)
-            if not (isinstance(given, dict) or (sources and all(s in self.credentials for s in sources))):
-                continue
-            operation = self.contract.operation(spec["operationId"])
-            if isinstance(given, dict):
-                body, media = json.dumps(given).encode(), "application/json"
-            else:
-                body, media = urlencode(spec.get("form", {})).encode(), "application/x-www-form-urlencoded"
+            if isinstance(given, dict) or (sources and all(s in self.credentials for s in sources)):
+                self._fetch_token(name, spec)
+
+    def _fetch_token(self, name: str, spec: dict[str, Any]) -> None:
+        given = self.credentials.get(name)
+        operation = self.contract.operation(spec["operationId"])
+        if isinstance(given, dict):
+            body, media = json.dumps(given).encode(), "application/json"
+        else:
+            body, media = urlencode(spec.get("form", {})).encode(), "application/x-www-form-urlencoded"
+        self._fetching = True  # the token request itself renews nothing
+        try:
             response = self.exchange(self.request(operation.method, operation.path, body=body, content_type=media))
-            if response is None:
-                raise UsageError(f"cannot reach {self.target.label}: {operation.id} got no answer")
-            if not 200 <= response.status < 300:
-                raise UsageError(
-                    f"{self.target.label} gave no token: {operation.id} ({operation.method} {operation.path}) "
-                    f"answered {response.status}; are the credentials right?"
-                )
+        finally:
+            self._fetching = False
+        if response is None:
+            raise UsageError(f"cannot reach {self.target.label}: {operation.id} got no answer")
+        if not 200 <= response.status < 300:
+            raise UsageError(
+                f"{self.target.label} gave no token: {operation.id} ({operation.method} {operation.path}) "
+                f"answered {response.status}; are the credentials right?"
+            )
+        try:
+            answer = response.payload()
+            token = at(answer, spec["pointer"])
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise UsageError(f"{operation.id} answered no token at {spec['pointer']}") from exc
+        self.tokens[name] = str(token)
+        self.report.secrets.append(str(token))
+        now = self.clock()
+        left = seconds_left(spec, answer, str(token), now.timestamp())
+        if left is not None:
+            self.renew_at[name] = now + dt.timedelta(seconds=left * RENEW_AFTER)
+
+    def renew_due_tokens(self) -> None:
+        """Fetch again each token past `RENEW_AFTER` of the lifetime the target gave it (x-token.lifetime)."""
+        if self._fetching or not self.renew_at:
+            return
+        now = self.clock()
+        for name, due in list(self.renew_at.items()):
+            if now < due:
+                continue
+            del self.renew_at[name]
+            old = self.tokens[name]
             try:
-                token = at(response.payload(), spec["pointer"])
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                raise UsageError(f"{operation.id} answered no token at {spec['pointer']}") from exc
-            self.tokens[name] = str(token)
-            self.report.secrets.append(str(token))
+                self._fetch_token(name, self.contract.token_schemes()[name])
+            except (UsageError, TargetError) as exc:
+                gate = self.target.gate
+                if gate is None or not gate.spent:  # (past --max-requests nothing more is sent: no renewal needed)
+                    self.report.skip(f"requests after {name}'s token expired: it could not be fetched again ({exc})")
+                continue
+            self.renewed[old] = name
+            self.report.tokens_renewed += 1
+
+    def refresh_case(self, case: Any) -> None:
+        """Before Schemathesis sends `case`: renew a token that is due, and give a case generated with a token
+        since renewed the current one (Schemathesis puts the token it was given at the start in every case)."""
+        self.renew_due_tokens()
+        headers = case.headers
+        if not headers or not self.renewed:
+            return
+        for key, value in headers.items():
+            if key.lower() == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
+                scheme = self.renewed.get(value[len("Bearer ") :])
+                if scheme is not None:
+                    headers[key] = f"Bearer {self.tokens[scheme]}"
+                return
 
     def start_sequence(self) -> None:
         self.trace = []
@@ -98,6 +160,7 @@ class Oracle:
             request.headers["Content-Type"] = content_type
         route = self.engine.router.find(request.method, request.path)
         if authorized and isinstance(route, Route):
+            self.renew_due_tokens()
             tokens = {name: token for name in route.operation.security} if token else self.tokens
             authorize(request, self.contract, self.credentials, route.operation.security, tokens)
         return request
@@ -153,6 +216,7 @@ class Oracle:
         try:
             reply = self.engine.commit(evaluation, ShadowIds(body))
             self.model.take_callbacks()  # the target delivers its own; the shadow model's go nowhere
+            self._follow_token_lifetime(evaluation, body)
         except MissingIdentifier as exc:
             self._find(
                 evaluation, "response schema", "the answer carries the new identifier", operation.pointer, str(exc)
@@ -174,20 +238,55 @@ class Oracle:
                 difference,
             )
 
-    def _keep_issued_token_secret(self, evaluation: Evaluation, response: Response) -> None:
-        """A token the target issues to any request of the run (not only the run's own) is a credential: it is
-        added to what every output redacts before anything is reported."""
-        if not (200 <= response.status < 300 and isinstance(evaluation.route, Route)):
-            return
+    def _issued_tokens(self, evaluation: Evaluation, answer: Any) -> list[tuple[dict[str, Any], str]]:
+        """(x-token, token) for each token a successful answer to `evaluation` issued."""
+        if not isinstance(evaluation.route, Route):
+            return []
+        issued = []
         for spec in self.contract.token_schemes().values():
             if spec["operationId"] != evaluation.route.operation.id:
                 continue
             try:
-                token = at(response.payload(), spec["pointer"])
+                token = at(answer, spec["pointer"])
             except (ValueError, KeyError, IndexError, TypeError):
                 continue
-            if isinstance(token, str) and token and token not in self.report.secrets:
+            if isinstance(token, str) and token:
+                issued.append((spec, token))
+        return issued
+
+    def _keep_issued_token_secret(self, evaluation: Evaluation, response: Response) -> None:
+        """A token the target issues to any request of the run (not only the run's own) is a credential: it is
+        added to what every output redacts before anything is reported."""
+        if not 200 <= response.status < 300:
+            return
+        try:
+            answer = response.payload()
+        except ValueError:
+            return
+        for _, token in self._issued_tokens(evaluation, answer):
+            if token not in self.report.secrets:
                 self.report.secrets.append(token)
+
+    def _follow_token_lifetime(self, evaluation: Evaluation, answer: Any) -> None:
+        """The shadow model's copy of an issued token lives as long as the target said (x-token.lifetime), as its
+        identifiers are the target's: an installation may configure another lifetime than the model's."""
+        for spec, token in self._issued_tokens(evaluation, answer):
+            held = self.model.tokens.get(token)
+            left = seconds_left(spec, answer, token, self.clock().timestamp())
+            if held is not None and left is not None:
+                self.model.issue_token(token, held.scopes, left)
+                self.lifetimes[token] = left
+
+    def token_in_doubt(self, token: str) -> bool:
+        """Whether `token` is so near the end of its life that the target and the model may disagree on whether
+        it still lives: the target counts from when it issued it, the model from when it read the answer (and a
+        JWT's exp is read on two clocks). In doubt within (1 - RENEW_AFTER) of its lifetime either side of when
+        the model's copy expires; the run's own token is fetched again before then."""
+        held, lifetime = self.model.tokens.get(token), self.lifetimes.get(token)
+        if held is None or held.expires is None or lifetime is None:
+            return False
+        margin = dt.timedelta(seconds=lifetime * (1 - RENEW_AFTER))
+        return held.expires - margin <= self.clock() <= held.expires + margin
 
     def _keep_for_clean_up(self, evaluation: Evaluation, response: Response) -> None:
         """A 2xx the model did not follow (it expected a refusal, or the body broke the schema) may still have

@@ -83,6 +83,7 @@ class Report:
     documented: set[tuple[str, int]] = field(default_factory=set)
     remote: bool = False  # the target is a server over HTTP, not the built-in mock in-process
     controls: list[str] = field(default_factory=list)  # the model's control actions, e.g. ["expire_term", "sign"]
+    tokens_renewed: int = 0  # bearer tokens fetched again before the lifetime the target gave them ran out
     stopped: str = ""  # why the run ended before its budget of sequences (--max-requests, Ctrl-C), if it did
     # (operation, model state, status): the state is the precondition the model found unmet (its id), or
     # ALL_RULES_HOLD; `states` counts the answers judged in each, `documented_states` lists what the spec defines.
@@ -115,6 +116,8 @@ class Report:
     def render(self) -> str:
         lines = [f"esign-contracts check {self.provider} against {self.target} (seed {self.seed})"]
         lines += [f"  {phase}" for phase in self.phases]
+        if self.tokens_renewed:
+            lines.append(f"  bearer tokens fetched again before they expired: {self.tokens_renewed}")
         if self.stopped:
             lines.append(f"  {self.stopped}")
         for finding in self.findings.values():

@@ -123,8 +123,9 @@ class Sequences:
             return True, None
         if choice == 1:
             return True, "esign-contracts-made-up-token"
-        issued = pick(draw, self.known.values("token")[:RECENT])
-        return True, issued
+        # (not one near its expiry: whether the target still takes it then is a matter of whose clock is read)
+        recent = [token for token in self.known.values("token")[:RECENT] if not self.oracle.token_in_doubt(token)]
+        return True, pick(draw, recent)
 
     def _fresh_value(self) -> str:
         # A client-chosen unique value (Stiply's external_key) that no earlier run or other client has used.

@@ -88,8 +88,11 @@ def run_operations(
     fixed: dict[str, str] | None = None,
     on_progress: Callable[[str], None] = lambda _: None,
     gate: Gate | None = None,
+    before_call: Callable[[Any], None] = lambda _: None,
 ) -> None:
     """Every operation, positive then negative data, `examples` cases each, with Schemathesis' checks.
+
+    `before_call(case)` runs before each case is sent (the oracle renews a token that is due, and puts it in).
 
     `fixed` path parameters (Ignisign's appId, appEnv from the credentials) hold in positive data: any other
     value is another application's, refused for that reason alone.
@@ -127,6 +130,7 @@ def run_operations(
                 examples=examples,
                 reproduce=reproduce,
                 gate=gate,
+                before_call=before_call,
             )
 
 
@@ -141,6 +145,7 @@ def _exercise(
     examples: int,
     reproduce: str,
     gate: Gate | None = None,
+    before_call: Callable[[Any], None] = lambda _: None,
 ) -> None:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -167,6 +172,7 @@ def _exercise(
         if gate is not None and gate.spent:
             return  # the run stops at --max-requests
         try:
+            before_call(case)
             # Against a server, Schemathesis sends through the run's gated session (host, budget, rate, 429).
             response = case.call(session=gate.session()) if gate is not None else case.call()
         except BudgetSpent:

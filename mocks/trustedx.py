@@ -39,6 +39,7 @@ class TrustedX(Provider, name="trustedx", spec="trustedx"):
     # Not expires_in: an installation may configure another lifetime (assumption token_lifetime).
     compared_fields = frozenset({"id", "status", "message", "token_type", "scope"})
     compared_lists: frozenset[str] = frozenset()
+    token_lifetime = TOKEN_LIFETIME  # seconds (a test models an installation that configures another)
 
     def reset(self) -> None:
         # signature_process_id -> its result (None until established)
@@ -80,8 +81,8 @@ class TrustedX(Provider, name="trustedx", spec="trustedx"):
         token, scope = call.new_id("token"), call.field("scope")
         # assumption token_grants_requested_scope: exactly the scopes asked for (RFC 6749 3.3: space-separated)
         scopes = tuple(scope.split()) if isinstance(scope, str) else ()
-        self.issue_token(token, scopes=scopes, expires_in=TOKEN_LIFETIME)
-        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME}
+        self.issue_token(token, scopes=scopes, expires_in=self.token_lifetime)
+        answer: dict[str, Any] = {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime}
         if scopes:
             answer["scope"] = " ".join(scopes)
         return Reply(answer)

@@ -270,7 +270,8 @@ def at(document: Any, pointer: str) -> Any:
     return node
 
 
-def _deref(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+def deref(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """The node a chain of `$ref`s from `node` ends at (`node` itself when it is no reference)."""
     while "$ref" in node:
         node = at(document, node["$ref"])
     return node
@@ -298,7 +299,7 @@ def _operations(document: dict[str, Any]) -> tuple[Operation, ...]:
                     scopes=_requirements(document, raw),
                     validation_code=raw.get("x-validation-code", document.get("x-validation-code")),
                     parameters=tuple(
-                        _deref(document, p) for p in [*item.get("parameters", []), *raw.get("parameters", [])]
+                        deref(document, p) for p in [*item.get("parameters", []), *raw.get("parameters", [])]
                     ),
                     raw=raw,
                 )
@@ -312,7 +313,7 @@ def _text(source: Any) -> str:
 
 def status_text(operation: Operation, contract: Contract, status: int) -> str:
     """The docs' words for a status of an operation ("Wrong parameter"), from the response description."""
-    response = _deref(contract.document, operation.raw.get("responses", {}).get(str(status), {}))
+    response = deref(contract.document, operation.raw.get("responses", {}).get(str(status), {}))
     return str(response.get("description", "")).split("\n")[0].rstrip(".")
 
 

@@ -64,7 +64,8 @@ def test_the_bearer_scheme_says_where_its_credentials_and_token_come_from() -> N
         "appEnv": "IGNISIGN_APP_ENV",
         "secret": "IGNISIGN_SECRET",
     }
-    assert scheme["x-token"] == {"operationId": "authenticateApp", "pointer": "/jwtToken"}
+    # a JWT's expiry is its exp claim (RFC 7519); Ignisign documents no lifetime (x-assumptions token_lifetime)
+    assert scheme["x-token"] == {"operationId": "authenticateApp", "pointer": "/jwtToken", "lifetime": "jwt:exp"}
     assert scheme["x-error-codes"] == {"missing": "AUTH_HEADER_NOT_BEARER", "invalid": "INVALID_AUTH_JWT_TOKEN"}
     # the environment mapping is exactly the token operation's required body
     body = CONTRACT.operation("authenticateApp").raw["requestBody"]["content"]["application/json"]["schema"]

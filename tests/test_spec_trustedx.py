@@ -82,6 +82,7 @@ def test_the_security_schemes_name_their_environment_token_operation_and_rfc_err
     assert bearer["x-token"] == {
         "operationId": "requestToken",
         "pointer": "/access_token",
+        "lifetime": "/expires_in",  # RFC 6749 5.1; the documented answer's "expires_in": 600
         "form": {"grant_type": "client_credentials", "scope": SCOPE},
     }
     # RFC 6750 3.1: no error code when the request carries no authentication at all

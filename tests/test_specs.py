@@ -13,7 +13,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from esign_contracts.specs import load_contract
-from esign_contracts.specs.contract import read_document
+from esign_contracts.specs.contract import deref, read_document
 
 from .conftest import DOCS, ROOT
 
@@ -190,3 +190,36 @@ def test_an_erratum_example_is_really_invalid_or_differs_from_the_spec(erratum: 
         return
     nodes = [node for _, example, _ in EXAMPLES[name] for node in _nodes(example)]
     assert value not in nodes, f"{entry['id']}: the example is valid and carried by the spec, so it is no erratum"
+
+
+def _token_schemes() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(name, scheme, spec) for name in SPECS for scheme, spec in load_contract(name).token_schemes().items()]
+
+
+@pytest.mark.parametrize("item", _token_schemes(), ids=lambda i: f"{i[0]}.{i[1]}")
+def test_a_token_lifetime_is_the_jwt_exp_or_a_number_the_token_answer_documents(
+    item: tuple[str, str, dict[str, Any]],
+) -> None:
+    """x-token.lifetime (specs/CONVENTIONS.md) points at a field the token operation's 2xx answer declares a
+    number, or names a JWT's exp claim on a scheme whose bearerFormat is JWT."""
+    name, scheme, spec = item
+    contract = load_contract(name)
+    lifetime = spec.get("lifetime")
+    if lifetime is None:
+        return
+    if lifetime == "jwt:exp":
+        assert contract.security_schemes()[scheme].get("bearerFormat") == "JWT"
+        return
+    operation = contract.operation(spec["operationId"])
+    schemas = [
+        media["schema"]
+        for status, response in operation.raw["responses"].items()
+        if str(status).startswith("2")
+        for media in deref(contract.document, response).get("content", {}).values()
+    ]
+    assert schemas, f"{operation.id} documents no 2xx body"
+    for schema in schemas:
+        node = deref(contract.document, schema)
+        for part in lifetime.strip("/").split("/"):
+            node = deref(contract.document, node["properties"][part])
+        assert node["type"] in ("integer", "number"), f"{lifetime} in {operation.id}'s answer is not a number"
