@@ -81,16 +81,17 @@ def test_a_jwt_lives_until_its_exp_claim(exp: int, now: int) -> None:
     assert seconds_left(JWT, None, jwt({"exp": exp, "jti": "x"}), now) == expected
 
 
-def _oracle(provider: str, mock: Mock, clock: Callable[[], dt.datetime]) -> Oracle:
-    report = Report(provider, "mock", 0)
-    return Oracle(provider, MockTarget(mock), mock.credentials, report, clock=clock)
+def _fetched(provider: str, seed: int, start: dt.datetime = START) -> tuple[StoppedClock, Mock, Oracle]:
+    """A mock, and an oracle that has fetched its token from it, on one clock stopped at `start`."""
+    clock = StoppedClock(start)
+    mock = Mock(provider, seed=seed, clock=clock)
+    oracle = Oracle(provider, MockTarget(mock), mock.credentials, Report(provider, "mock", 0), clock=clock)
+    oracle.fetch_tokens()
+    return clock, mock, oracle
 
 
 def test_the_token_is_fetched_again_once_80_percent_of_its_lifetime_has_passed() -> None:
-    clock = StoppedClock()
-    mock = Mock("trustedx", seed=3, clock=clock)
-    oracle = _oracle("trustedx", mock, clock)
-    oracle.fetch_tokens()
+    clock, mock, oracle = _fetched("trustedx", seed=3)
     first = oracle.tokens["bearerToken"]
     path = "/trustedx-resources/esignsp/v2/signer_processes/unknown/result"
 
@@ -112,10 +113,7 @@ def test_the_token_is_fetched_again_once_80_percent_of_its_lifetime_has_passed()
 
 
 def test_a_case_schemathesis_made_with_a_renewed_token_gets_the_current_one() -> None:
-    clock = StoppedClock()
-    mock = Mock("trustedx", seed=4, clock=clock)
-    oracle = _oracle("trustedx", mock, clock)
-    oracle.fetch_tokens()
+    clock, mock, oracle = _fetched("trustedx", seed=4)
     first = oracle.tokens["bearerToken"]
     clock.now = START + dt.timedelta(seconds=590)
     case = SimpleNamespace(headers={"authorization": f"Bearer {first}", "Accept": "application/json"})
@@ -129,10 +127,7 @@ def test_a_case_schemathesis_made_with_a_renewed_token_gets_the_current_one() ->
 
 
 def test_a_token_that_cannot_be_fetched_again_is_reported_not_raised() -> None:
-    clock = StoppedClock()
-    mock = Mock("trustedx", seed=5, clock=clock)
-    oracle = _oracle("trustedx", mock, clock)
-    oracle.fetch_tokens()
+    clock, mock, oracle = _fetched("trustedx", seed=5)
     mock.faults.add("requestToken", status=503)
     clock.now = START + dt.timedelta(seconds=500)
     oracle.request("GET", "/trustedx-resources/esignsp/v2/signer_processes/unknown/result")
@@ -142,10 +137,7 @@ def test_a_token_that_cannot_be_fetched_again_is_reported_not_raised() -> None:
 
 def test_an_ignisign_jwt_is_fetched_again_before_its_exp() -> None:
     now = dt.datetime.now(dt.UTC)  # the mock's JWT says exp = its issue time + 24 h, on the real clock
-    clock = StoppedClock(now)
-    mock = Mock("ignisign", seed=6, clock=clock)
-    oracle = _oracle("ignisign", mock, clock)
-    oracle.fetch_tokens()
+    clock, _, oracle = _fetched("ignisign", seed=6, start=now)
     first = oracle.tokens["bearerAuth"]
     clock.now = now + dt.timedelta(hours=24 * RENEW_AFTER, minutes=1)
     oracle.renew_due_tokens()
