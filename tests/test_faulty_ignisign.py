@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from esign_contracts.mocks.ignisign import Ignisign
 from esign_contracts.specs import load_contract
 
 from .faulty_ignisign import APPLICATION, FAULTS, UNCAUGHT, Fault, mock_of
-from .faulty_support import Harness, findings
+from .faulty_support import FaultyClient, Harness, assert_listed, assert_located
 
 CONTRACT = load_contract("ignisign")
 HARNESS = Harness("ignisign")
@@ -81,18 +80,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
-    with served(WSGIApp([mock_of(Ignisign())])) as url:
-        code, report = run_check(url, *CORRECT_BUDGET, capsys)
-    assert findings(report) == [], report
-    assert code == 0 and report.rstrip().endswith("conformant."), report
+    HARNESS.assert_conformant(WSGIApp([mock_of(Ignisign())]), CORRECT_BUDGET, capsys)
 
 
 @pytest.mark.parametrize("fault", OVER_HTTP, ids=lambda f: f.id)
 def test_check_catches_the_faulty_server(fault: Fault, credentials, capsys):
-    with served(fault.app()) as url:
-        code, report = run_check(url, *BUDGETS.get(fault.id, BUDGET), capsys)
-    assert finding_for(fault, report), f"no finding for {fault.operations} matching {fault.finding!r}:\n{report}"
-    assert code == 1, report
+    HARNESS.assert_caught(fault, BUDGETS.get(fault.id, BUDGET), capsys)
 
 
 @pytest.mark.parametrize("fault", NEEDS_CONTROL, ids=lambda f: f.id)
@@ -277,16 +270,6 @@ def publish_with_a_text_body() -> requests.Response:
     )
 
 
-@dataclass(frozen=True)
-class FaultyClient:
-    client: Callable[[], requests.Response]
-    status: int
-    operation: str
-    rule: str
-    detail: str  # words the violation's detail must contain
-    pointer: str  # the violation's JSON pointer into specs/ignisign.yaml
-
-
 AUTH_BODY = "/paths/~1v3~1auth~1app-api/post/requestBody/content"
 INIT_BODY = "/paths/~1v3~1applications~1{appId}~1envs~1{appEnv}~1signature-requests/post/requestBody/content"
 UPDATE_BODY = "/paths/~1v3~1signature-requests~1{signatureRequestId}/put/requestBody/content"
@@ -394,26 +377,13 @@ FAULTY_CLIENTS = [
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_mock_lists_the_violation(faulty: FaultyClient, ignisign_mock: Mock):
-    answer = faulty.client()
-
-    assert answer.status_code == faulty.status, answer.text
-    (violation,) = ignisign_mock.violations
-    assert (violation.provider, violation.operation, violation.rule) == ("ignisign", faulty.operation, faulty.rule)
-    assert faulty.detail in violation.detail, violation
-    # the client also hears which rule it broke
-    assert answer.headers["X-Esign-Contracts-Rule"] == faulty.rule
+    assert_listed(faulty, ignisign_mock)
 
 
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_violation_says_where_the_spec_states_the_rule(faulty: FaultyClient, ignisign_mock: Mock):
-    faulty.client()
-
-    (violation,) = ignisign_mock.violations
-    assert violation.spec_pointer == faulty.pointer
-    assert CONTRACT.resolve(violation.spec_pointer) is not None  # a real place in specs/ignisign.yaml
-    if faulty.rule != "credentials":
-        assert violation.source == CONTRACT.operation(faulty.operation).source
+    assert_located(faulty, ignisign_mock, CONTRACT)
 
 
 # -- a wrong method or path, a wrong path parameter: listed, but with no resolvable pointer (core limitation) --

@@ -15,7 +15,6 @@ Faults and clients the core cannot (yet) prove, and why, are listed in comments 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 import requests
@@ -26,11 +25,10 @@ from esign_contracts.mocks.okdokument import NOT_EXIST, OKdokument
 from esign_contracts.specs import load_contract
 
 from .faulty_okdokument import API_KEY, FAULTS, Fault, mock_of
-from .faulty_support import Harness, findings
+from .faulty_support import FaultyClient, Harness, assert_listed, assert_located, assert_unrouted
 
 CONTRACT = load_contract("okdokument")
 HARNESS = Harness("okdokument")
-served, run_check, finding_for = HARNESS.served, HARNESS.run_check, HARNESS.finding_for
 OPERATIONS = {op.id for op in CONTRACT.operations}
 (API_KEY_VARIABLE,) = variables(CONTRACT.security_schemes()["apiKey"]).values()  # OKDOKUMENT_API_KEY
 
@@ -50,18 +48,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
-    with served(WSGIApp([mock_of(OKdokument())])) as url:
-        code, report = run_check(url, *BUDGET, capsys)
-    assert findings(report) == [], report
-    assert code == 0 and report.rstrip().endswith("conformant."), report
+    HARNESS.assert_conformant(WSGIApp([mock_of(OKdokument())]), BUDGET, capsys)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
 def test_check_catches_the_faulty_server(fault: Fault, credentials, capsys):
-    with served(fault.app()) as url:
-        code, report = run_check(url, *BUDGETS.get(fault.id, BUDGET), capsys)
-    assert finding_for(fault, report), f"no finding for {fault.operations} matching {fault.finding!r}:\n{report}"
-    assert code == 1, report
+    HARNESS.assert_caught(fault, BUDGETS.get(fault.id, BUDGET), capsys)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
@@ -167,16 +159,6 @@ def create_with_a_list_of_urls() -> requests.Response:
     return requests.post(REQUESTS, json={"sendInfoURL": [HOOK, "https://backup.example/sendInfo"]}, headers=KEY)
 
 
-@dataclass(frozen=True)
-class FaultyClient:
-    client: Callable[[], requests.Response]
-    status: int
-    operation: str
-    rule: str
-    detail: str  # words the violation's detail must contain
-    pointer: str  # the violation's JSON pointer into specs/okdokument.yaml
-
-
 UPDATE_BODY = "/paths/~1JSON~1signatureRequest/patch/requestBody"
 CREATE_BODY = "/paths/~1JSON~1signatureRequest/post/requestBody"
 
@@ -251,26 +233,13 @@ FAULTY_CLIENTS = [
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_mock_lists_the_violation(faulty: FaultyClient, okdokument_mock: Mock):
-    answer = faulty.client()
-
-    assert answer.status_code == faulty.status, answer.text
-    (violation,) = okdokument_mock.violations
-    assert (violation.provider, violation.operation, violation.rule) == ("okdokument", faulty.operation, faulty.rule)
-    assert faulty.detail in violation.detail, violation
-    # the client also hears which rule it broke
-    assert answer.headers["X-Esign-Contracts-Rule"] == faulty.rule
+    assert_listed(faulty, okdokument_mock)
 
 
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_violation_says_where_the_spec_states_the_rule(faulty: FaultyClient, okdokument_mock: Mock):
-    faulty.client()
-
-    (violation,) = okdokument_mock.violations
-    assert violation.spec_pointer == faulty.pointer
-    assert CONTRACT.resolve(violation.spec_pointer) is not None  # a real place in specs/okdokument.yaml
-    if faulty.operation in OPERATIONS and faulty.rule != "credentials":
-        assert violation.source == CONTRACT.operation(faulty.operation).source
+    assert_located(faulty, okdokument_mock, CONTRACT)
 
 
 # -- a wrong method or path: listed, but with no spec pointer (core limitation) --------------------------------
@@ -310,23 +279,7 @@ UNROUTED = [
 def test_a_wrong_method_or_path_is_listed_as_a_violation(
     client: Callable[[], requests.Response], status: int, detail: str, okdokument_mock: Mock
 ):
-    answer = client()
-
-    assert answer.status_code == status, answer.text
-    (violation,) = okdokument_mock.violations
-    assert (violation.provider, violation.operation, violation.rule) == (
-        "okdokument",
-        "(no documented operation)",
-        "documented operation",
-    )
-    assert detail in violation.detail, violation
-    # Core limitation: an unrouted request's violation carries no spec pointer (Engine._answer passes none) and
-    # its source is f"{contract.title} > Reference" = "OKdokument API JSON > Reference", no section of the docs.
-    # The pointer that would resolve is /paths (or the nearest path item); accept it once the core gives one.
-    if violation.spec_pointer:
-        CONTRACT.resolve(violation.spec_pointer)
-    else:
-        assert violation.source == f"{CONTRACT.title} > Reference"
+    assert_unrouted(client, status, detail, okdokument_mock, CONTRACT)
 
 
 # Faulty clients the mock cannot list, because the spec (deliberately) cannot tell:

@@ -22,7 +22,7 @@ from esign_contracts.mocks import Mock, WSGIApp
 from esign_contracts.specs import load_contract
 
 from .faulty_servers import FAULTS, PASSWORD, USERNAME, Fault
-from .faulty_support import Harness, findings
+from .faulty_support import Harness
 
 # Every fault is caught by a run with the default budget (measured: all of them, 30 s each over HTTP); the
 # suite uses a quarter of the examples and half the sequences to stay fast, with seed 0.
@@ -44,19 +44,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_correct_mock_served_the_same_way_is_conformant(credentials, capsys):
-    budget = BUDGET
-    with served(WSGIApp([Mock("stiply", seed=0)])) as url:
-        code, report = run_check(url, *budget, capsys)
-    assert findings(report) == [], report
-    assert code == 0 and report.rstrip().endswith("conformant."), report
+    HARNESS.assert_conformant(WSGIApp([Mock("stiply", seed=0)]), BUDGET, capsys)
 
 
 @pytest.mark.parametrize("fault", OVER_HTTP, ids=lambda f: f.id)
 def test_check_catches_the_faulty_server(fault: Fault, credentials, capsys):
-    with served(fault.app()) as url:
-        code, report = run_check(url, *BUDGET, capsys)
-    assert finding_for(fault, report), f"no finding for {fault.operations} matching {fault.finding!r}:\n{report}"
-    assert code == 1, report
+    HARNESS.assert_caught(fault, BUDGET, capsys)
 
 
 @pytest.mark.parametrize("fault", NEEDS_CONTROL, ids=lambda f: f.id)

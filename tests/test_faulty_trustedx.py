@@ -18,7 +18,6 @@ Faults and clients the core cannot (yet) prove, and why, are listed in comments 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 import requests
@@ -28,12 +27,11 @@ from esign_contracts.mocks import Mock, WSGIApp
 from esign_contracts.mocks.trustedx import TrustedX
 from esign_contracts.specs import load_contract
 
-from .faulty_support import Harness, findings
+from .faulty_support import FaultyClient, Harness, assert_listed, assert_located, assert_unrouted
 from .faulty_trustedx import CLIENT_ID, CLIENT_SECRET, FAULTS, TOKEN, UNCAUGHT, Fault, mock_of
 
 CONTRACT = load_contract("trustedx")
 HARNESS = Harness("trustedx")
-served, run_check, finding_for = HARNESS.served, HARNESS.run_check, HARNESS.finding_for
 OPERATIONS = {op.id for op in CONTRACT.operations}
 SCHEMES = CONTRACT.security_schemes()
 ENVIRONMENT = {
@@ -70,18 +68,12 @@ def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("budget", sorted({BUDGET, *BUDGETS.values()}), ids=lambda b: f"{b[0]}x{b[1]}")
 def test_the_correct_mock_served_the_same_way_is_conformant(budget: tuple[int, int], credentials, capsys):
-    with served(WSGIApp([mock_of(TrustedX())])) as url:
-        code, report = run_check(url, *budget, capsys)
-    assert findings(report) == [], report
-    assert code == 0 and report.rstrip().endswith("conformant."), report
+    HARNESS.assert_conformant(WSGIApp([mock_of(TrustedX())]), budget, capsys)
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.id)
 def test_check_catches_the_faulty_server(fault: Fault, credentials, capsys):
-    with served(fault.app()) as url:
-        code, report = run_check(url, *BUDGETS.get(fault.id, BUDGET), capsys)
-    assert finding_for(fault, report), f"no finding for {fault.operations} matching {fault.finding!r}:\n{report}"
-    assert code == 1, report
+    HARNESS.assert_caught(fault, BUDGETS.get(fault.id, BUDGET), capsys)
 
 
 @pytest.mark.parametrize("fault", FAULTS + UNCAUGHT, ids=lambda f: f.id)
@@ -238,16 +230,6 @@ def result_with_hand_written_json() -> requests.Response:
     return requests.put(url, data="{status: 'finished'}", headers={**headers, "Content-Type": "application/json"})
 
 
-@dataclass(frozen=True)
-class FaultyClient:
-    client: Callable[[], requests.Response]
-    status: int
-    operation: str
-    rule: str
-    detail: str  # words the violation's detail must contain
-    pointer: str  # the violation's JSON pointer into specs/trustedx.yaml
-
-
 TOKEN_BODY = "/paths/~1trustedx-authserver~1oauth~1main-as~1token/post/requestBody"
 RESULT_BODY = (
     "/paths/~1trustedx-resources~1esignsp~1v2~1signer_processes~1{signature_process_id}~1result/put/requestBody"
@@ -349,26 +331,13 @@ FAULTY_CLIENTS = [
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_mock_lists_the_violation(faulty: FaultyClient, trustedx_mock: Mock):
-    answer = faulty.client()
-
-    assert answer.status_code == faulty.status, answer.text
-    (violation,) = trustedx_mock.violations
-    assert (violation.provider, violation.operation, violation.rule) == ("trustedx", faulty.operation, faulty.rule)
-    assert faulty.detail in violation.detail, violation
-    # the client also hears which rule it broke
-    assert answer.headers[RULE] == faulty.rule
+    assert_listed(faulty, trustedx_mock)
 
 
 @pytest.mark.esign_allow_violations
 @pytest.mark.parametrize("faulty", FAULTY_CLIENTS, ids=lambda f: f.client.__name__)
 def test_the_violation_says_where_the_spec_states_the_rule(faulty: FaultyClient, trustedx_mock: Mock):
-    faulty.client()
-
-    (violation,) = trustedx_mock.violations
-    assert violation.spec_pointer == faulty.pointer
-    assert CONTRACT.resolve(violation.spec_pointer) is not None  # a real place in specs/trustedx.yaml
-    if faulty.rule != "credentials":
-        assert violation.source == CONTRACT.operation(faulty.operation).source
+    assert_located(faulty, trustedx_mock, CONTRACT)
 
 
 @pytest.mark.esign_allow_violations
@@ -417,24 +386,7 @@ UNROUTED = [
 def test_a_wrong_method_or_path_is_listed_as_a_violation(
     client: Callable[[], requests.Response], status: int, detail: str, trustedx_mock: Mock
 ):
-    answer = client()
-
-    assert answer.status_code == status, answer.text
-    (violation,) = trustedx_mock.violations
-    assert (violation.provider, violation.operation, violation.rule) == (
-        "trustedx",
-        "(no documented operation)",
-        "documented operation",
-    )
-    assert detail in violation.detail, violation
-    # Core limitation: an unrouted request's violation carries no spec pointer (`Engine._answer` passes none) and
-    # its source is f"{contract.title} > Reference" ("Safelayer TrustedX eSignSP v2 > Reference"), no section of
-    # the docs. The pointer that would resolve is /paths (or the nearest path item); accept it once the core
-    # gives one.
-    if violation.spec_pointer:
-        CONTRACT.resolve(violation.spec_pointer)
-    else:
-        assert violation.source == f"{CONTRACT.title} > Reference"
+    assert_unrouted(client, status, detail, trustedx_mock, CONTRACT)
 
 
 # Faulty clients the mock does not list, because the spec (deliberately) cannot tell:
