@@ -41,9 +41,16 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 def _check_url(base_url: str) -> None:
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"--base-url must be an http(s) URL such as http://127.0.0.1:8000/v1, got {base_url!r}")
+    example = "such as http://127.0.0.1:8000/v1"
+    try:
+        parts = urlsplit(base_url)
+        port = parts.port  # reads the port: raises for one that is not a number from 0 to 65535
+    except ValueError as exc:  # also a malformed IPv6 host ("http://[::1/v1")
+        raise UsageError(f"--base-url must be an http(s) URL {example}, got {base_url!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--base-url must be an http(s) URL {example}, got {base_url!r}")
+    if port == 0:
+        raise UsageError(f"--base-url names port 0, which no server listens on: {base_url!r}")
 
 
 def is_local(base_url: str) -> bool:
@@ -180,6 +187,13 @@ def check(
         report.stopped = (
             f"stopped at --max-requests {gate.limits.max_requests} in model sequence {oracle.stopped_in_sequence} "
             f"of {budget.sequences}; raise --max-requests to run them all"
+        )
+    if target.remote and not oracle.successes and not report.stopped:
+        # (SIGNiX documents no answer for wrong credentials: with only unknown transactions to work on, a wrong
+        # password looks like the right one; a success shows they were taken)
+        report.skip(
+            "successful requests: none of the run's requests succeeded, so it shows neither what the target does "
+            "when every rule holds nor that the target accepted the credentials"
         )
     if gate is not None and gate.waited_on_429:
         report.phases.append(

@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     # (no argparse `choices` here: with nargs="*" it refuses the empty list; _serve checks the names)
     serve.add_argument("provider", nargs="*", help=f"the providers to serve: {', '.join(sorted(PROVIDER_MODULES))}")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_port, default=8000, help="0 to 65535; 0 takes a free port (default: 8000)")
     serve.add_argument(
         "--credential",
         action="append",
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
         "--server",
         choices=["cheroot", "granian"],
         default="cheroot",
-        help="cheroot (default, pure Python) or granian (pip install 'esign-contracts[granian]'): about 2 to 3 "
+        help="cheroot (default, pure Python) or granian (pip install 'esign-contracts[granian]'): about 2 to 4 "
         "times the requests per second (benchmarks/README.md)",
     )
     serve.add_argument(
@@ -105,6 +105,16 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a client has to send a request's headers, and then its body (default: 10)",
     )
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0 to 65535)")
+    return value
 
 
 def _positive(text: str) -> int:

@@ -10,7 +10,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus
 from xml.sax.saxutils import escape as xml_escape
@@ -38,10 +38,18 @@ def variables(scheme: dict[str, Any]) -> dict[str, str]:
 
 
 def _value(scheme: dict[str, Any], env: dict[str, str]) -> Any:
-    """The scheme's credentials from `env`, or None when a variable is missing."""
+    """The scheme's credentials from `env`, or None when none of its variables is set; a UsageError when only
+    some are (half a set of credentials is a mistake, not a wish for the defaults)."""
     wanted = variables(scheme)
-    if not wanted or not all(env.get(name) for name in wanted.values()):
+    given = [name for name in wanted.values() if env.get(name)]
+    if not given:
         return None
+    if len(given) < len(wanted):
+        missing = [name for name in wanted.values() if name not in given]
+        raise UsageError(
+            f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} set but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not: set all of {', '.join(wanted.values())}, or none"
+        )
     if isinstance(scheme.get("x-environment"), dict):
         return {key: env[name] for key, name in wanted.items()}
     values = tuple(env[name] for name in wanted.values())
@@ -63,12 +71,18 @@ def needed(contract: Contract, found: dict[str, Any]) -> list[str]:
     return sorted({name for op in contract.operations if op.id not in token_operations for name in op.security})
 
 
-def present_in_environment(contract: Contract, env: dict[str, str] | None = None) -> dict[str, Any]:
+def present_in_environment(
+    contract: Contract, env: dict[str, str] | None = None, flagged: Container[str] = ()
+) -> dict[str, Any]:
     """The credentials the environment holds for a provider, whichever are set (for `serve`: they replace the
-    mock's defaults); nothing is required."""
+    mock's defaults); nothing is required. The schemes a --credential flag gives (`flagged`) are not read."""
     env = dict(os.environ if env is None else env)
     declared = contract.credential_declarations()
-    return {name: value for name, scheme in declared.items() if (value := _value(scheme, env)) is not None}
+    return {
+        name: value
+        for name, scheme in declared.items()
+        if name not in flagged and (value := _value(scheme, env)) is not None
+    }
 
 
 def from_environment(
@@ -78,11 +92,14 @@ def from_environment(
     naming what to set when one is missing."""
     schemes = contract.security_schemes()
     flagged = flagged or {}
-    found = {**present_in_environment(contract, env), **flagged}
+    found = {**present_in_environment(contract, env, flagged), **flagged}
     body = contract.document.get("x-credentials")
     if body and body["element"] not in found:  # credentials inside the body (SIGNiX's CustInfo): all are needed
         wanted = " and ".join(variables(body).values())
-        raise UsageError(f"checking a {contract.name} server needs credentials: set {wanted} in the environment")
+        raise UsageError(
+            f"checking a {contract.name} server needs credentials: set {wanted} in the environment "
+            f"(or pass {CREDENTIAL_FLAG} {flag_forms(contract)})"
+        )
     missing = []
     for name in needed(contract, found):
         if name in found or (token_source(contract, name) and all(s in found for s in token_source(contract, name))):
@@ -222,7 +239,7 @@ def for_serving(
     environment's (the variables `check` reads). Also {scheme: where its value came from}, for the banner,
     which names the source and never prints the value."""
     flagged = flagged or {}
-    from_env = present_in_environment(contract, None if env is None else dict(env))
+    from_env = present_in_environment(contract, None if env is None else dict(env), flagged)
     declared = contract.credential_declarations()
     sources = {name: ", ".join(variables(declared[name]).values()) for name in from_env}
     sources.update({name: CREDENTIAL_FLAG for name in flagged})

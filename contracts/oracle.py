@@ -50,6 +50,7 @@ class Oracle:
         self.renew_at: dict[str, dt.datetime] = {}  # per security scheme, when its token is to be fetched again
         self.renewed: dict[str, str] = {}  # each token fetched again since, and its scheme
         self.lifetimes: dict[str, float] = {}  # each issued token's lifetime in seconds, by the target's word
+        self.successes = 0  # answers in which the target did what every rule allowed, as the model predicted
         self._fetching = False
         self.given: list[tuple[str, str]] = []  # (parameter, id) of resources the user named for a remote run
         self.sequences_started = 0
@@ -227,7 +228,9 @@ class Oracle:
             self.report.exercised.update(reached)
             for j in judgements:
                 self._find(evaluation, j.check, j.rule, j.expected, j.received)
+            self.successes += reply.outcome == "ok" and not judgements  # (a refusal inside a 200 is no success)
             return
+        self.successes += reply.outcome == "ok"
         difference = first_difference(reply.body, body, self.model.compared_fields, self.model.compared_lists)
         if difference:
             self._find(

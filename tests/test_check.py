@@ -75,10 +75,17 @@ def test_no_credential_appears_in_any_output(served, credentials, capsys, tmp_pa
     ("argv", "env", "message"),
     [
         (["check", "stiply", "--base-url", "ftp://x"], {}, "--base-url must be an http(s) URL"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:99999/v1"], {}, "Port out of range 0-65535"),
+        (["check", "stiply", "--base-url", "http://[::1/v1"], {}, "Invalid IPv6 URL"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:0/v1"], {}, "names port 0"),
+        (["check", "stiply", "--base-url", "http://:8000/v1"], {}, "--base-url must be an http(s) URL"),
         (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {}, "set STIPLY_USERNAME and STIPLY_PASSWORD"),
         (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {"STIPLY_USERNAME": "u", "STIPLY_PASSWORD": "p"},
          "cannot reach http://127.0.0.1:1/v1"),
         (["check", "stiply", "--examples", "0"], {}, "must be at least 1"),
+        (["check", "stiply", "--base-url", "http://127.0.0.1:1/v1"], {"STIPLY_PASSWORD": "p"},
+         "STIPLY_PASSWORD is set but STIPLY_USERNAME is not: set all of STIPLY_USERNAME, STIPLY_PASSWORD, or none"),
+        (["check", "signix", "--base-url", "http://127.0.0.1:1"], {}, "(or pass --credential signix.CustInfo="),
     ],
 )  # fmt: skip
 def test_usage_errors_exit_2_with_one_sentence_and_no_traceback(argv, env, message, monkeypatch, capsys) -> None:

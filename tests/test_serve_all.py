@@ -180,6 +180,19 @@ def test_credential_flags_set_what_each_served_mock_accepts(served: list[Any]) -
     assert sources["stiply"] == {"basicAuth": "--credential"}
 
 
+def test_half_a_set_of_credentials_in_the_environment_is_a_usage_error_unless_a_flag_gives_them(
+    clean_environment: None, served: list[Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STIPLY_PASSWORD", "Env-Pass")  # and no STIPLY_USERNAME
+    assert cli.main(["serve", "stiply"]) == 2
+    err = capsys.readouterr().err
+    assert "STIPLY_PASSWORD is set but STIPLY_USERNAME is not" in err and "Env-Pass" not in err
+    assert served == []
+    assert cli.main(["serve", "stiply", "--credential", "stiply.basicAuth=flag-user:Flag-Pass"]) == 0
+    ((mocks, _),) = served
+    assert mocks[0].credentials["basicAuth"] == ("flag-user", "Flag-Pass")
+
+
 def test_a_flag_beats_the_environment_which_beats_the_default(
     clean_environment: None, served: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -424,6 +437,14 @@ def test_serve_in_its_own_process_answers_and_stops_cleanly_on_sigint_and_sigter
         assert process.returncode == 0, (stop, out, err)
         assert out.rstrip().endswith("stopped."), out
         assert "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_that_is_no_tcp_port_is_a_usage_error(port: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["serve", "stiply", "--port", port])
+    err = capsys.readouterr().err
+    assert exit.value.code == 2 and "argument --port" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("server", ["cheroot", "granian"])

@@ -117,3 +117,32 @@ def test_the_control_api_seeds_completes_and_expires_transactions(served) -> Non
     assert requests.post(f"{actions}/expire", json={"transaction_id": other}, timeout=10).status_code == 200
     again = requests.post(f"{actions}/expire", json={"transaction_id": other}, timeout=10)
     assert again.status_code == 409 and "only an open one expires" in again.text
+
+
+CUST_INFO = {"SIGNIX_SPONSOR": "oem", "SIGNIX_CLIENT": "oemclient", "SIGNIX_USER_ID": "oemclient"}
+NO_SUCCESS = "successful requests: none of the run's requests succeeded"
+
+
+def test_a_run_in_which_nothing_succeeds_says_it_shows_nothing_of_the_credentials(served) -> None:  # type: ignore[no-untyped-def]
+    """SIGNiX documents no answer for wrong credentials: with no transaction to work on, every request is refused
+    whatever the password, so a wrong one passed unnoticed; the report now says that nothing succeeded."""
+    from esign_contracts.contracts.check import Budget, check
+
+    _, url = served
+    env = {**CUST_INFO, "SIGNIX_PASSWORD": "not-the-password"}
+    report = check("signix", url, budget=Budget(examples=1, sequences=1), env=env)
+    assert report.ok  # every refusal is one the docs allow: the run itself finds nothing wrong
+    assert any(reason.startswith(NO_SUCCESS) for reason in report.skipped), report.render()
+    assert NO_SUCCESS in report.render()
+
+
+def test_a_run_with_a_transaction_and_the_right_password_succeeds(served) -> None:  # type: ignore[no-untyped-def]
+    from esign_contracts.contracts.check import Budget, check
+
+    mock, url = served
+    seeded = mock.control.add_transaction()
+    given = f"{seeded['transaction_id']}={','.join(p['ref_id'] for p in seeded['parties'])}"
+    env = {**CUST_INFO, "SIGNIX_PASSWORD": "signix-mock-password", "SIGNIX_TRANSACTIONS": given}
+    report = check("signix", url, budget=Budget(examples=1, sequences=2), env=env)
+    assert report.ok, report.render()
+    assert not any(reason.startswith(NO_SUCCESS) for reason in report.skipped), report.render()
