@@ -24,6 +24,7 @@ from typing import Any
 
 from esign_contracts.mocks.faults import FaultError
 from esign_contracts.mocks.http import Request, Response
+from esign_contracts.mocks.journal import OUTCOMES
 from esign_contracts.mocks.mock import Mock
 from esign_contracts.mocks.provider import ControlError
 
@@ -44,6 +45,15 @@ def _parameters(action: Any) -> list[dict[str, Any]]:
             item["default"] = parameter.default
         described.append(item)
     return described
+
+
+def _signature(action: Any) -> str:
+    """The parameters as a person reads them: "sign_request_key (required), signer_key (default None)"."""
+    described = [
+        f"{p['name']} (required)" if p["required"] else f"{p['name']} (default {p['default']!r})"
+        for p in _parameters(action)
+    ]
+    return ", ".join(described) or "no arguments"
 
 
 class ControlAPI:
@@ -134,7 +144,7 @@ class ControlAPI:
         try:
             inspect.signature(getattr(mock.model, action)).bind(**arguments)
         except TypeError as exc:
-            raise ControlProblem(400, f"{action} takes {_parameters(getattr(mock.model, action))}; {exc}") from exc
+            raise ControlProblem(400, f"{action} takes {_signature(getattr(mock.model, action))}; {exc}") from exc
         try:
             return getattr(mock.control, action)(**arguments)
         except ControlError as exc:
@@ -144,9 +154,26 @@ class ControlAPI:
         wanted = query.get("provider", [])
         return [self._mock(name) for name in wanted] if wanted else list(self.mocks.values())
 
-    def journal(self, query: dict[str, list[str]]) -> dict[str, Any]:
+    def _operation(self, query: dict[str, list[str]]) -> str | None:
+        """The `operation` filter, refused when no selected provider journals it: a typo would read as "nothing
+        happened". A name already in a journal is taken as it stands (an unrouted request's, for one); an empty one
+        is left as it was (an unreadable request that matched no operation)."""
         operation = (query.get("operation") or [None])[0]
+        if not operation:
+            return operation
+        selected = self._selected(query)
+        known = {name for mock in selected for name in mock.journaled_operations()}
+        if operation not in known and not any(mock.journal.entries(operation=operation) for mock in selected):
+            raise ControlProblem(
+                400, f"operation {operation!r} is not journaled here; known: {', '.join(sorted(known))}"
+            )
+        return operation
+
+    def journal(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        operation = self._operation(query)
         outcome = (query.get("outcome") or [None])[0]
+        if outcome is not None and outcome not in OUTCOMES:
+            raise ControlProblem(400, f"outcome {outcome!r} is not a journal outcome; known: {', '.join(OUTCOMES)}")
         try:
             after = int((query.get("after") or ["0"])[0])
         except ValueError as exc:
@@ -160,7 +187,7 @@ class ControlAPI:
         return {"entries": sorted(entries, key=lambda e: e["at"]), "dropped": dropped}
 
     def violations(self, query: dict[str, list[str]]) -> dict[str, Any]:
-        operation = (query.get("operation") or [None])[0]
+        operation = self._operation(query)
         return {
             "violations": [
                 dataclasses.asdict(v)
@@ -184,7 +211,7 @@ class ControlAPI:
                 )
             try:
                 fault = mock.faults.add(body.pop("operation"), **body)
-            except (FaultError, TypeError) as exc:
+            except FaultError as exc:
                 raise ControlProblem(400, str(exc)) from exc
             return Response.json(201, fault.describe())
         if not rest and method == "DELETE":

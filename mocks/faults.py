@@ -11,7 +11,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from esign_contracts.specs import Contract
+from esign_contracts.mocks.provider import misfits
+from esign_contracts.specs import Contract, Operation
 
 KINDS = ("status", "latency", "drop")
 # A server may answer these to any request whatever its API documents (RFC 6585 429 Too Many Requests,
@@ -46,6 +47,15 @@ class Fault:
         return {k: v for k, v in asdict(self).items() if v not in (None, False) or k in ("id", "applied")}
 
 
+def _error_statuses(operation: Operation) -> list[int]:
+    """The statuses a fault may answer for `operation`: its documented ones that are errors (a 2xx is no fault)."""
+    return sorted(status for status in operation.statuses if status >= 400)
+
+
+def _listed(statuses: list[int]) -> str:
+    return ", ".join(map(str, statuses)) or "none"
+
+
 class Faults:
     """The faults of one mock, checked against its contract when added."""
 
@@ -71,15 +81,30 @@ class Faults:
         retry_after: int | None = None,
     ) -> Fault:
         """Inject a fault; FaultError when the operation, status or numbers are not ones the contract allows."""
+        # JSON gives any kind of value: a string where a number belongs would compare wrongly or not at all below
+        wrong = misfits(
+            Faults.add,
+            {
+                "operation": operation,
+                "status": status,
+                "latency_ms": latency_ms,
+                "drop": drop,
+                "times": times,
+                "share": share,
+                "retry_after": retry_after,
+            },
+        )
+        if wrong:
+            raise FaultError("; ".join(wrong))
         operations = {op.id: op for op in self.contract.operations}
         if operation != "*" and operation not in operations:
             raise FaultError(f"{self.contract.name} has no operation {operation!r}; known: {', '.join(operations)}")
         if status is not None and status not in TRANSPORT_STATUSES:
-            documented = sorted(operations[operation].statuses) if operation != "*" else []
-            if operation == "*" or status not in documented or status < 400:
+            documented = _error_statuses(operations[operation]) if operation != "*" else []
+            if status not in documented:
                 raise FaultError(
                     f"status {status} is not a documented error status of {operation}; documented: "
-                    f"{', '.join(map(str, documented)) or 'name one operation to inject a status'} "
+                    f"{_listed(documented) if operation != '*' else 'name one operation to inject a status'} "
                     "(429 and 503 are allowed on any operation)"
                 )
         if retry_after is not None and (status not in TRANSPORT_STATUSES or not 0 <= retry_after <= 3600):

@@ -10,6 +10,23 @@ from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, TypeVar
 
+# Every outcome an entry can have (the control API refuses a filter on any other): the engine's answers ("refused":
+# an unmet precondition), an injected fault's, a control action's, a callback's to a client's URL ("not sent": the
+# mock sends none, as in check's shadow), and a body over the limit or cut short ("unreadable").
+OUTCOMES = (
+    "ok",
+    "refused",
+    "violation",
+    "unauthenticated",
+    "unrouted",
+    "unreadable",
+    "injected",
+    "control",
+    "delivered",
+    "undelivered",
+    "not sent",
+)
+
 
 @dataclass(frozen=True)
 class Violation:
@@ -42,8 +59,7 @@ class Entry:
     method: str
     path: str
     status: int
-    outcome: str  # "ok", "refused" (unmet precondition), "violation", "unauthenticated", "unrouted", "control",
-    # "delivered" / "undelivered" (a callback to a client's URL), "unreadable" (a body over the limit or cut short)
+    outcome: str  # one of OUTCOMES
     rule: str = ""
     message: str = ""
     violations: tuple[Violation, ...] = field(default=())

@@ -14,7 +14,7 @@ from esign_contracts.mocks.faults import Faults
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.ids import RandomIds
 from esign_contracts.mocks.journal import Journal, Violation
-from esign_contracts.mocks.provider import Provider, UnknownProvider, registered
+from esign_contracts.mocks.provider import Provider, UnknownProvider, check_control_arguments, registered
 from esign_contracts.specs.providers import PROVIDER_MODULES
 
 
@@ -45,6 +45,7 @@ class Controls:
 
         @functools.wraps(action)
         def run(*args: Any, **kwargs: Any) -> Any:
+            check_control_arguments(name, action, *args, **kwargs)
             with self._engine.lock:
                 result = action(*args, **kwargs)
                 callbacks = provider.take_callbacks()
@@ -111,6 +112,18 @@ class Mock:
     @property
     def violations(self) -> list[Violation]:
         return self.engine.journal.violations
+
+    def journaled_operations(self) -> set[str]:
+        """The operation names this mock's journal entries can carry: the contract's operations, `control.<action>`
+        for a control action and `callback.<name>` for a callback the contract declares (the `""` of a request that
+        matched no operation aside)."""
+        operations = self.engine.contract.operations
+        callbacks = {name for operation in operations for name in operation.raw.get("callbacks", {})}
+        return (
+            {operation.id for operation in operations}
+            | {f"control.{action}" for action in self.model.controls}
+            | {f"callback.{name}" for name in callbacks}
+        )
 
     def handle(self, request: Request) -> Response:
         return self.engine.handle(request)

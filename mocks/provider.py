@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import random
-from collections.abc import Callable, Container, Iterable
+import types
+import typing
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -140,7 +143,72 @@ class UnknownProvider(LookupError):
 
 
 class ControlError(ValueError):
-    """A control action named something the model does not have."""
+    """A control action's argument the model refuses: a resource it does not have, a value of the wrong kind."""
+
+
+# How a message names a kind of value: the control API speaks JSON, so JSON's names (a Python user reads them too).
+_EXPECTED = {
+    str: "a string",
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+_GIVEN = {**_EXPECTED, bool: "a boolean"}
+
+
+def _fits(value: Any, annotation: Any) -> bool:
+    """Whether `value` is of the kind `annotation` names; a container's items are left to the caller, which can
+    name the bad item (`signers[0]`), and what is not a plain class (Any, Literal, a TypeVar) is not checked."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, member) for member in typing.get_args(annotation))
+    kind = origin or annotation
+    if not isinstance(kind, type):
+        return True
+    if kind in (int, float) and isinstance(value, bool):  # a bool is an int to Python, not to JSON or to a count
+        return False
+    if kind is float:  # JSON's 1 is a share as much as 1.0
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
+def _expected(annotation: Any) -> str:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return " or ".join(_expected(member) for member in typing.get_args(annotation))
+    kind = typing.get_origin(annotation) or annotation
+    return _EXPECTED.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+@functools.cache
+def _parameter_types(function: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        hints = typing.get_type_hints(function)
+    except (NameError, TypeError):
+        return {}  # an annotation that names what exists only for a type checker: nothing to check at run time
+    return {name: hint for name, hint in hints.items() if name != "return"}
+
+
+def misfits(function: Callable[..., Any], arguments: Mapping[str, Any]) -> list[str]:
+    """For each argument not of the kind `function`'s annotation names: "<argument> must be <kind>, got <value> (<its
+    kind>)". JSON gives any kind of value; checked first, the code behind meets only the kinds it was written for."""
+    declared = _parameter_types(getattr(function, "__func__", function))  # one entry a function, not an instance
+    return [
+        f"{name} must be {_expected(declared[name])}, got {value!r} ({_GIVEN.get(type(value), type(value).__name__)})"
+        for name, value in arguments.items()
+        if name in declared and not _fits(value, declared[name])
+    ]
+
+
+def check_control_arguments(name: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Refuse, before it runs, a control action's argument of the wrong kind (a list where an id belongs), naming the
+    action, the argument, the kind it takes and the value given; a wrong argument name raises TypeError, as a call."""
+    arguments = inspect.signature(action).bind(*args, **kwargs).arguments
+    problems = misfits(action, arguments)
+    if problems:
+        raise ControlError(f"{name}: {'; '.join(problems)}")
 
 
 _REGISTRY: dict[str, type[Provider]] = {}

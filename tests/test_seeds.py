@@ -258,7 +258,8 @@ def test_a_signature_request_can_be_seeded_in_every_documented_status(mocks, sta
     ("arguments", "words"),
     [
         ({"status": "DONE"}, "status 'DONE' is not a documented signature request status; one of DRAFT, "),
-        ({"signers": "signer-1"}, "signers: 'signer-1' is not of type 'array'"),
+        # (the kind of each argument is checked before the model runs: mocks/provider.py check_control_arguments)
+        ({"signers": "signer-1"}, "add_signature_request: signers must be a list or null, got 'signer-1' (a string)"),
         ({"documents": [1]}, "documents[0]: 1 is not of type 'string'"),
         ({"title": "x" * 1025}, "title: "),
         ({"signature_request_id": "sr-1"}, "signature_request_id 'sr-1' exists already"),
@@ -313,8 +314,8 @@ def test_a_request_seeded_signed_has_posted_send_info_and_cannot_be_signed_again
     ("arguments", "words"),
     [
         ({"signed": "yes"}, "signed must be true or false"),
-        ({"send_info_url": 5}, "send_info_url: 5 is not of type 'string'"),
-        ({"result_url": 5}, "result_url: 5 is not of type 'string'"),
+        ({"send_info_url": 5}, "send_info_url must be a string, got 5 (an integer)"),
+        ({"result_url": 5}, "result_url must be a string or null, got 5 (an integer)"),
         ({"signature_request_id": "sr-1"}, "signature_request_id 'sr-1' exists already"),
         ({"document_id": "a/b"}, "document_id must be a non-empty string without '/'"),
     ],
@@ -348,7 +349,10 @@ def test_a_seeded_signature_process_has_its_result_or_none_yet(mocks) -> None:
     [
         ({"status": "done"}, f"status 'done' is not a documented result status; one of {', '.join(TRUSTEDX_STATUSES)}"),
         ({"signature_process_id": "sp-1"}, "signature_process_id 'sp-1' exists already"),
-        ({"signature_process_id": 7}, "signature_process_id must be a non-empty string without '/'"),
+        (
+            {"signature_process_id": 7},
+            "add_signature_process: signature_process_id must be a string, got 7 (an integer)",
+        ),
     ],
 )
 def test_a_bad_trustedx_seed_is_refused_naming_the_argument(mocks, arguments: dict[str, Any], words: str) -> None:
