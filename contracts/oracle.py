@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from esign_contracts.contracts.conformance import first_difference, response_problems
 from esign_contracts.contracts.credentials import UsageError, authorize, curl_auth, redact, token_source
 from esign_contracts.contracts.gate import BudgetSpent, stop_here
-from esign_contracts.contracts.report import ALL_RULES_HOLD, Finding, Report
+from esign_contracts.contracts.report import ALL_RULES_HOLD, Finding, Report, hidden_forms
 from esign_contracts.contracts.target import Target, TargetError
 from esign_contracts.contracts.token_lifetime import RENEW_AFTER, seconds_left
 from esign_contracts.mocks import Engine, Evaluation, Request, Response, provider_class
@@ -342,10 +342,59 @@ class Oracle:
         for name, value in request.redacted_headers().items():
             if value != "[redacted]":
                 parts += ["-H", f"{name}: {value}"]
+        stdin = ""
         if request.body and request.media_type == "application/json":
-            parts += ["--data-binary", request.body.decode("utf-8", "replace")]
-        curl = " ".join(shlex.quote(p) for p in parts) + curl_auth(self.contract, request)
+            data, stdin = _curl_data(_redacted_body(request.body, hidden_forms(self.report.secrets)))
+            parts += ["--data-binary", data]
+        curl = stdin + " ".join(shlex.quote(p) for p in parts) + curl_auth(self.contract, request)
         return f"{self.reproduce}\n              {curl}" if self.reproduce else curl
+
+
+def _redacted_body(body: bytes, hidden: list[str]) -> bytes:
+    """`body` with each secret replaced, before anything escapes it (an octal escape or shell quoting inside a
+    secret would hide it from the report's redaction). Bytes that are not UTF-8 are kept as they are."""
+    text = body.decode("utf-8", "surrogateescape")
+    return redact(text, hidden).encode("utf-8", "surrogateescape")
+
+
+def _curl_data(body: bytes) -> tuple[str, str]:
+    """curl's --data-binary argument for `body`, and the shell words before `curl` that feed it ("" for none).
+
+    Plain printable text is the argument itself. Any other body (a NUL cannot be a shell argument; a control
+    character would be escaped in the report; a leading `@` names a file to curl) comes from stdin, written by
+    POSIX printf: the line stays exact and pasteable.
+    """
+    text = _plain_text(body)
+    if text is not None:
+        return text, ""
+    return "@-", f"printf {_printf_format(body)} | "
+
+
+def _plain_text(body: bytes) -> str | None:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.isprintable() and not text.startswith("@") else None
+
+
+def _printf_format(body: bytes) -> str:
+    """A single-quoted printf format that writes exactly `body`: printable ASCII as itself (`%` and `\\` doubled),
+    any other byte, `'` (it would end the quoting) and a leading `-` (printf would take it for an option) as a
+    three-digit octal escape (three digits, so that a digit after it is not read as part of it)."""
+    escaped = "".join(_printf_byte(byte) for byte in body)
+    if escaped.startswith("-"):
+        escaped = "\\055" + escaped[1:]
+    return f"'{escaped}'"
+
+
+def _printf_byte(byte: int) -> str:
+    char = chr(byte)
+    if char in "%\\":
+        return char * 2
+    if " " <= char <= "~" and char != "'":
+        return char
+    return f"\\{byte:03o}"
 
 
 def _state(evaluation: Evaluation) -> str:

@@ -1,7 +1,8 @@
 """Findings of a check, each printed once, with the rule, its source, the request and a way to reproduce it.
 
 A report prints as text (`render`), JUnit XML, JSON and Markdown (for a CI job summary); every one of them is
-redacted: no credential, token or encoding of one appears in any output.
+redacted: no credential, token or encoding of one appears in any output. A finding is redacted and escaped
+(`printable`) once, as it is added, so no output holds a control or other unprintable character it quoted.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ class Report:
     documented_states: set[tuple[str, str, int]] = field(default_factory=set)
 
     def add(self, finding: Finding) -> None:
-        self.findings.setdefault(finding.key, finding)
+        """Keep `finding` (the first of its key), redacted and then escaped: every output shows it the same way."""
+        shown = _shown(finding, hidden_forms(self.secrets))
+        self.findings.setdefault(shown.key, shown)
 
     def remember_created(self, operation: Operation, body: Any) -> None:
         """Identifiers an answer carries for what its request created, outside the model's view, so that the run
@@ -105,8 +108,10 @@ class Report:
                 self.created.append((resource, value))
 
     def skip(self, reason: str) -> None:
-        if reason not in self.skipped:
-            self.skipped.append(reason)
+        # A reason may quote the target (an exception's text), and the JUnit file names each one.
+        shown = printable(redact(reason, hidden_forms(self.secrets)))
+        if shown not in self.skipped:
+            self.skipped.append(shown)
 
     @property
     def ok(self) -> bool:
@@ -134,12 +139,12 @@ class Report:
                 lines.append(f"  not reached: {missing}")
         verdict = "conformant" if self.ok else f"{len(self.findings)} violation(s)"
         lines += ["", f"{self.requests_sent} requests, {verdict}."]
-        return redact("\n".join(lines), self.secrets)
+        return redact("\n".join(lines), hidden_forms(self.secrets))
 
     def junit_xml(self) -> str:
         # Each text is redacted before the tree escapes it (a secret holding `&` or `"` would otherwise leave
         # the final pass unmatched), and the whole document again after.
-        hidden = _hidden(self.secrets)
+        hidden = hidden_forms(self.secrets)
         suite = ET.Element(
             "testsuite",
             name=f"esign-contracts.{self.provider}",
@@ -316,14 +321,14 @@ class Report:
             "coverage": [asdict(row) for row in rows],
             "state_coverage": [asdict(row) for row in self.state_coverage()],
         }
-        return _redacted(data, _hidden(self.secrets))
+        return _redacted(data, hidden_forms(self.secrets))
 
     def json(self) -> str:
-        return redact(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), _hidden(self.secrets))
+        return redact(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), hidden_forms(self.secrets))
 
     def markdown(self) -> str:
         """A GitHub-flavoured Markdown summary, fit for `$GITHUB_STEP_SUMMARY`."""
-        hidden = _hidden(self.secrets)
+        hidden = hidden_forms(self.secrets)
 
         def cell(value: object, limit: int = CELL_LIMIT) -> str:
             return _cell(redact(str(value), hidden), limit)
@@ -421,32 +426,63 @@ class CoverageRow:
 
 def combined_json(reports: list[Report]) -> str:
     """Several providers' reports as one JSON document: {"ok": ..., "reports": [...]}."""
-    hidden = _hidden([s for report in reports for s in report.secrets])
+    hidden = hidden_forms([s for report in reports for s in report.secrets])
     data = {"ok": all(report.ok for report in reports), "reports": [report.to_dict() for report in reports]}
     return redact(json.dumps(_redacted(data, hidden), indent=2, ensure_ascii=False), hidden)
 
 
 def combined_markdown(reports: list[Report]) -> str:
     """Several providers' Markdown summaries, one after the other."""
-    hidden = _hidden([s for report in reports for s in report.secrets])
+    hidden = hidden_forms([s for report in reports for s in report.secrets])
     return redact("\n".join(report.markdown() for report in reports), hidden)
 
 
-def _hidden(secrets: list[str]) -> list[str]:
-    """The secrets and the forms JSON, XML and Markdown escaping give them, longest first, never empty."""
+def hidden_forms(secrets: list[str]) -> list[str]:
+    """The secrets and the forms JSON, XML and Markdown escaping give them, longest first, never empty.
+
+    Each secret's `printable` form too, and its forms: a secret the run learns after a finding that holds it was
+    added is in that finding only escaped.
+    """
     forms = set()
     for secret in secrets:
-        if not secret:
-            continue
-        forms |= {
-            secret,
-            json.dumps(secret)[1:-1],
-            json.dumps(secret, ensure_ascii=False)[1:-1],
-            html.escape(secret),
-            html.escape(secret, quote=False),
-            _escape_cell(secret),
-        }
+        for shown in {secret, printable(secret)} - {""}:
+            forms |= {
+                shown,
+                json.dumps(shown)[1:-1],
+                json.dumps(shown, ensure_ascii=False)[1:-1],
+                html.escape(shown),
+                html.escape(shown, quote=False),
+                _escape_cell(shown),
+            }
     return sorted(forms, key=len, reverse=True)
+
+
+def printable(text: str) -> str:
+    """`text` with each character that is not printable escaped as Python writes it (`\\x00`, `\\u200b`), newlines
+    kept: a report's text must not hold what a terminal acts on or an XML 1.0 document cannot hold (a NUL, a lone
+    surrogate, U+FFFE), and the report's own lines, and those of what it quotes, are laid out with newlines."""
+    if text.isprintable():  # nearly every text: nothing to look at one by one
+        return text
+    return "".join(char if char.isprintable() or char == "\n" else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    return char.encode("unicode_escape").decode("ascii")
+
+
+def _shown(finding: Finding, hidden: list[str]) -> Finding:
+    """`finding` as every output shows it: each text redacted first (an escape inside a secret would hide it from
+    redaction), then `printable`."""
+
+    def shown(text: str) -> str:
+        return printable(redact(text, hidden))
+
+    # Every field, so that one added later is not shown raw: each is a text or a tuple of texts (`trace`).
+    texts: dict[str, Any] = {
+        name: shown(value) if isinstance(value, str) else tuple(shown(line) for line in value)
+        for name, value in asdict(finding).items()
+    }
+    return Finding(**texts)
 
 
 def _redacted(value: Any, hidden: list[str]) -> Any:

@@ -220,12 +220,13 @@ def _finding(
     operation: Operation, title: str, case: Any, message: str, reproduce: str, hidden: list[str] | None = None
 ) -> Finding:
     body = case.body if not isinstance(case.body, bytes) else f"<{len(case.body)} bytes>"
+    shown_body = redact(str(body), hidden or [])[:200]  # redacted before it is cut, so no part of a secret is left
     return Finding(
         check=f"schemathesis: {title}",
         operation=operation.id,
         rule=title,
         source=operation.source,
-        request=f"{case.method} {case.formatted_path} body={str(body)[:200]}",
+        request=f"{case.method} {case.formatted_path} body={shown_body}",
         expected="a documented status, content type and body schema; a 4xx for invalid data or missing credentials",
         received=redact(" ".join(message.split()), hidden or [])[:400],  # redacted before it is cut
         reproduce=reproduce,
