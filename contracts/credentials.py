@@ -149,6 +149,31 @@ def _parts(scheme: dict[str, Any]) -> list[str]:
     return [f"VALUE{index}" for index in range(1, count + 1)]
 
 
+def given_credentials_problem(contract: Contract, credentials: Any) -> str | None:
+    """What is wrong with credentials given as Python values ({scheme: value}, the fixtures' marker), in the form
+    `--credential` takes them; None when nothing is. Never quotes a value: it may be a secret."""
+    declared = contract.credential_declarations()
+    if not isinstance(credentials, dict):
+        return f"credentials must be a dict of scheme name to value, got {type(credentials).__name__}"
+    for name, value in credentials.items():
+        if name not in declared:
+            return f"the {contract.name} contract has no credential scheme {name!r}; it has {', '.join(declared)}"
+        fields = _fields(declared[name])
+        if fields is not None:
+            if not isinstance(value, dict) or sorted(value) != sorted(fields):
+                return f"{name} must be a dict with exactly the fields {', '.join(fields)}"
+            values = list(value.values())
+        else:
+            parts = _parts(declared[name])
+            values = [value] if len(parts) == 1 else list(value) if isinstance(value, tuple | list) else []
+            if len(values) != len(parts):
+                shape = "a string" if len(parts) == 1 else f"a tuple ({', '.join(parts)})"
+                return f"{name} must be {shape}"
+        if not all(isinstance(v, str) and v for v in values):
+            return f"{name}: each value must be a non-empty string"
+    return None
+
+
 def _placeholder(field: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", field).upper()  # appId -> APP_ID, UserId -> USER_ID
 

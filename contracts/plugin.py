@@ -3,6 +3,7 @@ items, contracts/pytest_check.py). Imports nothing heavy until a fixture runs or
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,10 @@ import pytest
 from esign_contracts.specs.providers import PROVIDER_MODULES
 
 if TYPE_CHECKING:
+    import responses
+
     from esign_contracts.mocks import Mock
+    from esign_contracts.mocks.journal import Violation
 
 ALLOW_MARKER = "esign_allow_violations"
 OPTIONS_MARKER = "esign_mock"
@@ -76,7 +80,7 @@ class ContractViolated(AssertionError):
 
 def _mock_fixture(provider: str) -> Callable[[pytest.FixtureRequest], Iterator[Mock]]:
     def fixture(request: pytest.FixtureRequest) -> Iterator[Mock]:
-        from esign_contracts.mocks import InProcess, Mock
+        from esign_contracts.mocks import InProcess
 
         marker = request.node.get_closest_marker(OPTIONS_MARKER)
         options: dict[str, Any] = dict(marker.kwargs) if marker else {}
@@ -86,14 +90,19 @@ def _mock_fixture(provider: str) -> Callable[[pytest.FixtureRequest], Iterator[M
                 f"@pytest.mark.{OPTIONS_MARKER} takes only the keyword options credentials= and seed=; "
                 f"got {', '.join([*map(repr, marker.args), *unknown])}"
             )
-        mock = Mock(provider, credentials=options.get("credentials"), seed=options.get("seed"))
-        with InProcess([mock]) as adapter:
-            mock.responses = adapter.responses  # type: ignore[attr-defined]
-            yield mock
-        if mock.violations and request.node.get_closest_marker(ALLOW_MARKER) is None:
-            listed = "\n".join(f"  - {v}" for v in mock.violations)
+        _refuse_bad_options(provider, options)
+        mock = _fixture_mock_class()(provider, credentials=options.get("credentials"), seed=options.get("seed"))
+        # One `responses` mock for all the provider fixtures of a test: each started its own, and the last one
+        # started hid the others (a client of two providers could not be tested).
+        shared: responses.RequestsMock = request.getfixturevalue("esign_responses")
+        InProcess([mock], shared)
+        mock.responses = shared  # type: ignore[attr-defined]
+        yield mock
+        violations = [*mock.cleared_violations, *mock.violations]
+        if violations and request.node.get_closest_marker(ALLOW_MARKER) is None:
+            listed = "\n".join(f"  - {v}" for v in violations)
             raise ContractViolated(
-                f"the client sent {len(mock.violations)} request(s) that break the {provider} contract:\n{listed}\n"
+                f"the client sent {len(violations)} request(s) that break the {provider} contract:\n{listed}\n"
                 f"(mark the test with @pytest.mark.{ALLOW_MARKER} if that is what it tests)"
             )
 
@@ -105,6 +114,48 @@ def _mock_fixture(provider: str) -> Callable[[pytest.FixtureRequest], Iterator[M
         f"options with @pytest.mark.{OPTIONS_MARKER}(credentials=..., seed=...))."
     )
     return pytest.fixture(name=f"{provider}_mock")(fixture)
+
+
+def _refuse_bad_options(provider: str, options: dict[str, Any]) -> None:
+    """The marker's credentials in the form the contract declares, and a whole-number seed: a mistake there would
+    otherwise show as a 401 (the defaults still in force) or a ValueError deep inside `responses`."""
+    from esign_contracts.contracts.credentials import given_credentials_problem
+    from esign_contracts.specs import load_contract
+
+    seed = options.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        raise pytest.UsageError(f"@pytest.mark.{OPTIONS_MARKER}(seed=...) takes a whole number, got {seed!r}")
+    credentials = options.get("credentials")
+    problem = None if credentials is None else given_credentials_problem(load_contract(provider), credentials)
+    if problem:
+        raise pytest.UsageError(f"@pytest.mark.{OPTIONS_MARKER}(credentials=...) for {provider}_mock: {problem}")
+
+
+@pytest.fixture
+def esign_responses() -> Iterator[responses.RequestsMock]:
+    """The `responses` mock that the provider fixtures of a test answer through; add your own stubs for other
+    hosts to it (`esign_responses.add(...)`): a second `responses` mock started in the test would hide it."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        yield rsps
+
+
+@functools.cache
+def _fixture_mock_class() -> type[Mock]:
+    """`Mock` that keeps the violations a `reset()` clears, so that the fixture still fails the test on them."""
+    from esign_contracts.mocks import Mock
+
+    class FixtureMock(Mock):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.cleared_violations: list[Violation] = []
+
+        def reset(self) -> None:
+            self.cleared_violations += self.violations
+            super().reset()
+
+    return FixtureMock
 
 
 for _provider in PROVIDER_MODULES:

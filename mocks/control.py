@@ -26,7 +26,7 @@ from esign_contracts.mocks.faults import FaultError
 from esign_contracts.mocks.http import Request, Response
 from esign_contracts.mocks.journal import OUTCOMES
 from esign_contracts.mocks.mock import Mock
-from esign_contracts.mocks.provider import ControlError
+from esign_contracts.mocks.provider import ControlError, parameters_text
 
 PREFIX = "/__control"
 
@@ -45,15 +45,6 @@ def _parameters(action: Any) -> list[dict[str, Any]]:
             item["default"] = parameter.default
         described.append(item)
     return described
-
-
-def _signature(action: Any) -> str:
-    """The parameters as a person reads them: "sign_request_key (required), signer_key (default None)"."""
-    described = [
-        f"{p['name']} (required)" if p["required"] else f"{p['name']} (default {p['default']!r})"
-        for p in _parameters(action)
-    ]
-    return ", ".join(described) or "no arguments"
 
 
 class ControlAPI:
@@ -144,7 +135,7 @@ class ControlAPI:
         try:
             inspect.signature(getattr(mock.model, action)).bind(**arguments)
         except TypeError as exc:
-            raise ControlProblem(400, f"{action} takes {_signature(getattr(mock.model, action))}; {exc}") from exc
+            raise ControlProblem(400, f"{action} takes {parameters_text(getattr(mock.model, action))}; {exc}") from exc
         try:
             return getattr(mock.control, action)(**arguments)
         except ControlError as exc:

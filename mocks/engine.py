@@ -264,7 +264,11 @@ class Engine:
         if evaluation.unmet:
             rule = evaluation.unmet[0]
             self._record(evaluation, rule.status, "refused", rule.id, rule.rule)
-            return self._error(evaluation, rule.status, rule.rule, rule.id, code=rule.code)
+            # The docs' words for the status first (x-assumptions error_body), then the rule, which the docs state
+            # as what must hold ("Sign request has been sent"), not as what went wrong.
+            words = self._status_text(operation, rule.status) if rule.status >= 400 else ""
+            message = f"{words} (the rule: {rule.rule})" if words else rule.rule
+            return self._error(evaluation, rule.status, message, rule.id, code=rule.code)
         reply = self.commit(evaluation)
         found = (
             tuple(self._violation(evaluation, m.rule, m.source, m.detail, m.spec_pointer) for m in reply.mistakes)

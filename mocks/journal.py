@@ -149,7 +149,10 @@ class Journal:
 
     def entries(self, operation: str | None = None, outcome: str | None = None, after: int = 0) -> list[Entry]:
         """The entries of `operation` with `outcome` (None: any), newer than sequence number `after`; only those
-        are made into records, so polling for what is new stays cheap on a full journal."""
+        are made into records, so polling for what is new stays cheap on a full journal. An outcome that is not
+        one of OUTCOMES is refused: a misspelt filter would read as "nothing happened"."""
+        if outcome is not None and outcome not in OUTCOMES:
+            raise ValueError(f"outcome {outcome!r} is not a journal outcome; known: {', '.join(OUTCOMES)}")
         with self._lock:
             rows = list(self._entries)
         return [

@@ -202,10 +202,26 @@ def misfits(function: Callable[..., Any], arguments: Mapping[str, Any]) -> list[
     ]
 
 
+def parameters_text(action: Callable[..., Any]) -> str:
+    """An action's parameters as a person reads them: "sign_request_key (required), signer_key (default None)"."""
+    described = [
+        f"{p.name} (required)" if p.default is p.empty else f"{p.name} (default {p.default!r})"
+        for p in inspect.signature(action).parameters.values()
+    ]
+    return ", ".join(described) or "no arguments"
+
+
 def check_control_arguments(name: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Refuse, before it runs, a control action's argument of the wrong kind (a list where an id belongs), naming the
-    action, the argument, the kind it takes and the value given; a wrong argument name raises TypeError, as a call."""
-    arguments = inspect.signature(action).bind(*args, **kwargs).arguments
+    action, the argument, the kind it takes and the value given; a wrong argument name raises TypeError, as a call
+    does, naming what the action takes."""
+    signature = inspect.signature(action)
+    try:
+        arguments = signature.bind(*args, **kwargs).arguments
+    except TypeError as exc:  # (raised anew: the traceback of inspect's own frames tells a caller nothing)
+        unknown = [repr(key) for key in kwargs if key not in signature.parameters]
+        wrong = f"no argument {', '.join(unknown)}" if unknown else str(exc)
+        raise TypeError(f"{name}: {wrong}; {name} takes {parameters_text(action)}") from None
     problems = misfits(action, arguments)
     if problems:
         raise ControlError(f"{name}: {'; '.join(problems)}")

@@ -362,7 +362,8 @@ class Signix(Provider, name="signix", spec="signix"):
             accepts = Codes(frozenset(), True)
             for rule in unmet:
                 accepts = accepts | rule.accepts
-            outcome = self._refuse(unmet[0], unmet[0].rule)
+            # (the rule says what must hold; the StatusDesc, undocumented here, says that it did not)
+            outcome = self._refuse(unmet[0], f"Not accepted (the rule: {unmet[0].rule})")
             outcome.accepts = accepts
             return outcome
         assert transaction is not None

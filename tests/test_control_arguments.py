@@ -171,3 +171,18 @@ def test_an_unknown_provider_filter_gets_404_naming_the_served_ones(client) -> N
     assert (
         answer.status_code == 404 and "served: ignisign, okdokument, signix, stiply, trustedx" in answer.json["message"]
     )
+
+
+def test_a_wrong_argument_name_from_python_names_it_and_what_the_action_takes(mocks) -> None:
+    with pytest.raises(TypeError) as raised:
+        mocks["stiply"].control.sign(key="x")
+    takes = "sign takes sign_request_key (required), signer_key (default None)"
+    assert str(raised.value) == f"sign: no argument 'key'; {takes}"
+    with pytest.raises(TypeError, match=r"^sign: missing a required argument: 'sign_request_key'; sign takes "):
+        mocks["stiply"].control.sign()
+
+
+def test_a_misspelt_outcome_filter_from_python_is_refused(mocks) -> None:
+    with pytest.raises(ValueError, match=r"^outcome 'refusd' is not a journal outcome; known: ok, refused, "):
+        mocks["stiply"].journal.entries(outcome="refusd")
+    assert mocks["stiply"].journal.entries(outcome="refused") == []

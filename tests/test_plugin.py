@@ -105,6 +105,41 @@ def test_a_request_that_breaks_the_spec_fails_the_test_at_teardown(pytester: pyt
     )
 
 
+def test_two_providers_fixtures_in_one_test_both_answer_and_other_hosts_can_be_stubbed(
+    pytester: pytest.Pytester,
+) -> None:
+    """Each fixture started its own `responses` mock, and the one started last hid the others."""
+    make_test_file(
+        pytester,
+        """
+        def test_an_app_that_talks_to_two_providers(stiply_mock, okdokument_mock, esign_responses):
+            esign_responses.add("GET", "https://crm.example.com/health", json={"up": True})
+            assert post(stiply_mock, "/actions/ping", json={"ping_value": "x"}).status_code == 200
+            key = {"x-api-key": okdokument_mock.credentials["apiKey"]}
+            created = requests.post(okdokument_mock.base_url + "/JSON/signatureRequest", json={}, headers=key)
+            assert created.status_code == 200, created.text
+            assert requests.get("https://crm.example.com/health").json() == {"up": True}
+            assert len(stiply_mock.journal) == 1 and len(okdokument_mock.journal) == 1
+        """,
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_reset_does_not_hide_the_violations_before_it(pytester: pytest.Pytester) -> None:
+    make_test_file(
+        pytester,
+        """
+        def test_reset_after_a_mistake(stiply_mock):
+            assert post(stiply_mock, "/sign_requests/abc/actions/sign").status_code == 404
+            stiply_mock.reset()
+            assert stiply_mock.violations == []  # the journal is cleared; the test still fails at teardown
+        """,
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*ContractViolated: the client sent 1 request(s) that break the stiply contract:"])
+
+
 def test_a_failing_test_that_also_broke_the_spec_reports_both(pytester: pytest.Pytester) -> None:
     make_test_file(
         pytester,
@@ -265,6 +300,31 @@ def test_unknown_mock_options_are_refused(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*seeds*"])
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ('credentials={"basicAuth": "alice:s3cret"}', "basicAuth must be a tuple (USER, PASSWORD)"),
+        ('credentials={"basicauth": ("alice", "s3cret")}', "the stiply contract has no credential scheme 'basicauth'"),
+        ('credentials={"basicAuth": ("alice", "")}', "basicAuth: each value must be a non-empty string"),
+        ('seed="abc"', "(seed=...) takes a whole number, got 'abc'"),
+    ],
+)
+def test_mock_options_of_the_wrong_form_are_refused_naming_what_is_wrong(
+    pytester: pytest.Pytester, options: str, words: str
+) -> None:
+    make_test_file(
+        pytester,
+        f"""
+        @pytest.mark.esign_mock({options})
+        def test_options(stiply_mock):
+            pass
+        """,
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*UsageError: @pytest.mark.esign_mock*" + glob.escape(words) + "*"])
 
 
 # -- (f) every test gets a fresh mock -------------------------------------------------------------
