@@ -326,13 +326,16 @@ class Oracle:
                 operation=evaluation.operation_id,
                 rule=rule,
                 source=operation.source if operation else self.contract.source,
-                request=evaluation.request.describe(),
+                request=evaluation.request.describe(hide=self._hide),
                 expected=expected,
                 received=received,
                 reproduce=self._reproduce(evaluation.request),
                 trace=tuple(self.trace[:-1]),
             )
         )
+
+    def _hide(self, text: str) -> str:
+        return redact(text, hidden_forms(self.report.secrets))
 
     def _reproduce(self, request: Request) -> str:
         if not self.target.remote:

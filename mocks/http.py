@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
@@ -106,8 +106,9 @@ class Request:
         """Headers fit for a report: credentials replaced."""
         return {k: ("[redacted]" if k.lower() in SECRET_HEADERS else v) for k, v in self.headers.items()}
 
-    def describe(self, limit: int = 300) -> str:
-        """One line for a report: method, path and the start of the body, no credentials."""
+    def describe(self, limit: int = 300, hide: Callable[[str], str] | None = None) -> str:
+        """One line for a report: method, path and the start of the body, no credentials. `hide` takes further
+        secrets out of the body's text before it is cut, so that no part of one is left at the cut."""
         if not self.body:
             return f"{self.method} {self.path}"
         media_type = self.media_type
@@ -120,6 +121,8 @@ class Request:
             text = unquote_plus(text)  # readable: a SIGNiX envelope shows as XML
         if "<" in text:  # every password element starts with one; most bodies (JSON) have none to look through
             text = SECRET_ELEMENTS.sub(_redact_element, text)
+        if hide is not None:
+            text = hide(text)
         more = len(text) > limit or len(self.body) > limit * 10
         return f"{self.method} {self.path} body={text[:limit]}{'…' if more else ''}"
 

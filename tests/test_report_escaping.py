@@ -98,6 +98,20 @@ def test_a_schemathesis_body_is_redacted_before_it_is_cut() -> None:
     assert "S3cret" not in found.request and "[redacted]" in found.request
 
 
+def test_a_model_finding_redacts_the_request_body_before_it_is_cut() -> None:
+    """`Request.describe` shows the first 300 characters of a body: a secret across that cut, redacted only after,
+    left its first part in the report."""
+    secret = "S3cret-" + "x" * 40
+    report = Report("trustedx", "http://127.0.0.1:1", 0, secrets=[secret])
+    oracle = Oracle("trustedx", HttpTarget("http://127.0.0.1:1", "/trustedx-resources"), {}, report)
+    body = json.dumps({"k": "a" * 250, "details": secret}).encode()  # the secret runs from 272 to 319
+    request = Request.from_url("PUT", "/trustedx-resources/esignsp/v2/signer_processes/p/result", body=body)
+    request.headers["Content-Type"] = "application/json"
+    oracle._find(oracle.engine.evaluate(request), "status", "rule", "200", "500")
+    (finding,) = report.findings.values()
+    assert "S3cret" not in finding.request and "[redacted]" in finding.request
+
+
 # -- the reproduce line --------------------------------------------------------------------------------------
 
 
